@@ -1,0 +1,53 @@
+"""The answer as data: text with `[n]` markers, the exact sentences they point to, and provenance."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+ABSTAIN_TEXT = "The indexed articles do not answer this question."
+
+
+@dataclass
+class Citation:
+    """One exact sentence of an indexed article: `article.text[start:end] == sentence`."""
+
+    marker: int
+    sentence: str
+    title: str
+    source: str
+    published: str | None
+    start: int
+    end: int
+    score: float
+    article_id: str = ""
+    sentence_index: int = -1
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+    # Provenance: what was searched and what produced the answer.
+    retrieved: list[str] = field(default_factory=list)
+    searched: list[str] = field(default_factory=list)
+    model: str = ""
+    index: str = ""
+    settings_hash: str = ""
+    raw_output: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        lines = [self.text]
+        if self.citations:
+            lines.append("")
+            lines.append("Sources:")
+            for c in self.citations:
+                dated = f", {c.published}" if c.published else ""
+                lines.append(f"[{c.marker}] \"{c.sentence}\"")
+                lines.append(f"    {c.title} ({c.source}{dated})")
+        return "\n".join(lines)

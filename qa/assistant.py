@@ -1,0 +1,172 @@
+"""The question-answering pipeline: retrieve -> prompt -> generate -> ground -> cite.
+
+`Assistant` loads the embedder, index and model once and answers many questions; `ask()` keeps
+one Assistant per configuration so repeated calls reuse loaded models.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+
+from qa.answer import ABSTAIN_TEXT, Answer
+from qa.cite import answer_text, citations_for, ground
+from qa.config import MAX_QUESTION_CHARS, Settings
+from qa.embed import Embedder
+from qa.errors import InvalidQuestion
+from qa.generate import Generator
+from qa.index import Index, IndexStore, IngestReport
+from qa.ingest import read_paths
+from qa.prompts import PromptLibrary
+from qa.retrieve import Retrieval, Retriever
+
+log = logging.getLogger(__name__)
+
+SEED_INDEX = "seeds"
+
+
+def validate_question(question: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidQuestion("Please type a question: it is empty.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(
+            f"The question is {len(question):,} characters long; the limit is "
+            f"{MAX_QUESTION_CHARS:,}. Please shorten it."
+        )
+    return question.strip()
+
+
+class Assistant:
+    """Answers questions over one index with one model; safe to share between threads."""
+
+    def __init__(
+        self,
+        index: str | None = None,
+        model_path: str | None = None,
+        embedder: str | None = None,
+        top_k: int | None = None,
+        settings: Settings | None = None,
+    ):
+        base = settings or Settings.from_env()
+        self.settings = base.replace(
+            index=index, model_path=model_path, embedder=embedder, top_k=top_k
+        )
+        self.store = IndexStore(self.settings.index_dir, self.settings.index)
+        self.prompts = PromptLibrary(self.settings.prompts_dir)
+        self._reload_lock = threading.Lock()
+        self.embedder = Embedder(self.settings.embedder)
+        self._load_index()
+
+    @cached_property
+    def generator(self) -> Generator:
+        """Loaded on first use: ingesting and retrieval do not need the model."""
+        s = self.settings
+        return Generator(s.model_path, n_ctx=s.n_ctx, n_threads=s.n_threads)
+
+    def _load_index(self) -> None:
+        if not self.store.exists() and self.settings.index == SEED_INDEX:
+            log.info("building the seed index from %s", self.settings.seeds_dir)
+            self.ingest([self.settings.seeds_dir])
+            return
+        self.index: Index = self.store.load(self.embedder)
+        self.retriever = Retriever(self.index, self.embedder)
+
+    def ingest(
+        self, paths: list[str | Path], rebuild: bool = False, progress: bool = True
+    ) -> IngestReport:
+        """Add files or folders to this assistant's index and start using the new version."""
+        result = read_paths(paths)
+        report = IngestReport(skipped=list(result.skipped))
+        return self.add_articles(result.articles, report, rebuild=rebuild, progress=progress)
+
+    def add_articles(
+        self, articles: list, report: IngestReport, rebuild: bool = False, progress: bool = True
+    ) -> IngestReport:
+        s = self.settings
+        with self._reload_lock:
+            self.store.ingest(
+                articles, self.embedder, s.chunk_chars, s.chunk_overlap,
+                rebuild=rebuild, progress=progress, report=report,
+            )  # fmt: skip
+            index = self.store.load(self.embedder)
+            self.retriever = Retriever(index, self.embedder)
+            self.index = index
+        return report
+
+    def retrieve(self, question: str, history: list[str] | None = None) -> Retrieval:
+        query = question
+        if history:
+            # A follow-up ("and what did Russia say?") is searched with the previous question.
+            query = f"{history[-1]} {question}"
+        s = self.settings
+        return self.retriever.retrieve(query, s.top_k, s.candidates, s.evidence_sentences)
+
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        answer = None
+        for event in self.stream(question, history):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: list[str] | None = None) -> Iterator[str | Answer]:
+        """Yield text pieces while the model writes, then the final grounded `Answer`."""
+        question = validate_question(question)
+        started = time.perf_counter()
+        retrieval = self.retrieve(question, history)
+        retrieved_at = time.perf_counter()
+        answer = Answer(
+            question=question,
+            text=ABSTAIN_TEXT,
+            abstained=True,
+            retrieved=[hit.chunk.id for hit in retrieval.chunks],
+            searched=[e.text for e in retrieval.evidence],
+            index=self.settings.index,
+            settings_hash=self.settings.fingerprint(),
+        )
+        grounded = None
+        if retrieval.evidence and retrieval.best_support >= self.settings.min_support:
+            prompt = self.prompts.render("answer", question=question, evidence=retrieval.evidence)
+            pieces = []
+            for piece in self.generator.stream(
+                prompt, self.settings.max_answer_tokens, stop=["\n", "Question:"]
+            ):
+                pieces.append(piece)
+                yield piece
+            answer.raw_output = "".join(pieces)
+            answer.model = self.generator.name
+            grounded = ground(answer.raw_output, retrieval.evidence)
+        if grounded is not None:
+            answer.citations = citations_for(retrieval.evidence, grounded.supporting)
+            answer.text = answer_text(grounded.phrase, answer.citations)
+            answer.abstained = False
+        finished = time.perf_counter()
+        answer.timings = {
+            "retrieve_s": round(retrieved_at - started, 4),
+            "generate_s": round(finished - retrieved_at, 4),
+            "total_s": round(finished - started, 4),
+        }
+        yield answer
+
+
+_cache: dict[tuple, Assistant] = {}
+_cache_lock = threading.Lock()
+
+
+def get_assistant(**options: object) -> Assistant:
+    """One shared Assistant per configuration (environment included)."""
+    settings = Settings.from_env(**options)
+    key = (settings.fingerprint(),)
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = Assistant(settings=settings)
+        return _cache[key]
+
+
+def ask(question: str, index: str | None = None, **options: object) -> Answer:
+    """Answer `question` from the indexed articles (default index: the seed corpus)."""
+    return get_assistant(index=index, **options).ask(question)

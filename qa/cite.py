@@ -1,0 +1,86 @@
+"""Turn raw model output into a grounded answer: markers checked, sentences attached.
+
+The model is asked for "short answer [n]". Whatever it writes, only evidence sentences are
+ever cited, an invented marker is dropped, and an answer that occurs in no evidence sentence is
+reported as unsupported (the caller decides what to do: retry constrained, or abstain).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.answer import Citation
+from qa.retrieve import Evidence
+from qa.textnorm import contains_phrase, normalize
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+_TRAILING = re.compile(r"[\s.,;:!?\"'“”‘’()\-–—]+$")
+_LEADING = re.compile(r"^[\s,;:\"'“”‘’()\-–—]+")
+
+
+@dataclass
+class Grounded:
+    """A short answer and the evidence positions (0-based) that carry it."""
+
+    phrase: str
+    supporting: list[int]
+
+
+def parse_output(raw: str) -> tuple[str, list[int]]:
+    """Split model output into the answer phrase and the markers it wrote (1-based)."""
+    line = raw.strip().split("\n", 1)[0]
+    markers = [int(m) for m in _MARKER.findall(line)]
+    phrase = _MARKER.sub(" ", line)
+    phrase = _LEADING.sub("", _TRAILING.sub("", re.sub(r"\s+", " ", phrase)))
+    return phrase, markers
+
+
+def ground(raw: str, evidence: list[Evidence]) -> Grounded | None:
+    """The phrase with the evidence that contains it, or None when no evidence contains it."""
+    phrase, markers = parse_output(raw)
+    if not phrase or not normalize(phrase):
+        return None
+    containing = [i for i, e in enumerate(evidence) if contains_phrase(e.text, phrase)]
+    if not containing:
+        return None
+    # Prefer the sentences the model pointed at (markers that exist and carry the phrase),
+    # then the best-ranked sentence that carries it.
+    cited = [m - 1 for m in markers if 0 < m <= len(evidence) and (m - 1) in containing]
+    chosen = list(dict.fromkeys(cited)) or containing[:1]
+    return Grounded(_exact_case(phrase, evidence[chosen[0]].text), chosen)
+
+
+def _exact_case(phrase: str, sentence: str) -> str:
+    """Show the phrase as the article writes it (the model may change case or punctuation)."""
+    pattern = r"\W+".join(re.escape(w) for w in phrase.split())
+    match = re.search(rf"(?<!\w){pattern}(?!\w)", sentence, re.I)
+    return match.group(0) if match else phrase
+
+
+def citations_for(evidence: list[Evidence], positions: list[int]) -> list[Citation]:
+    """Citations numbered 1..n in the order given; every one an exact article sentence."""
+    citations = []
+    for marker, position in enumerate(positions, start=1):
+        e = evidence[position]
+        start, end = e.span
+        citations.append(
+            Citation(
+                marker=marker,
+                sentence=e.article.text[start:end],
+                title=e.article.title,
+                source=e.article.source,
+                published=e.article.published,
+                start=start,
+                end=end,
+                score=round(e.score, 4),
+                article_id=e.article.id,
+                sentence_index=e.sentence_index,
+            )
+        )
+    return citations
+
+
+def answer_text(phrase: str, citations: list[Citation]) -> str:
+    markers = " ".join(f"[{c.marker}]" for c in citations)
+    return f"{phrase} {markers}".strip()

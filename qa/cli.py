@@ -1,0 +1,93 @@
+"""Command line: `python -m qa ingest|ask|eval|bench|indexes`. Translates errors into messages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from qa.errors import QAError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qa", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="add .txt/.md/.html/.jsonl files or folders")
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--index", default=None, help="index name (default: seeds)")
+    ingest.add_argument("--rebuild", action="store_true", help="start the index from scratch")
+    ingest.set_defaults(run=_ingest)
+
+    ask = commands.add_parser("ask", help="answer a question from an index")
+    ask.add_argument("question")
+    ask.add_argument("--index", default=None)
+    ask.add_argument("--top-k", type=int, default=None)
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.set_defaults(run=_ask)
+
+    listing = commands.add_parser("indexes", help="list the indexes and their sizes")
+    listing.set_defaults(run=_indexes)
+
+    from qa.eval.cli import add_commands
+
+    add_commands(commands)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.run(args) or 0
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the previous index version is kept", file=sys.stderr)
+        return 130
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from qa.config import Settings
+    from qa.embed import Embedder
+    from qa.index import IndexStore, IngestReport
+    from qa.ingest import read_paths
+
+    settings = Settings.from_env(index=args.index)
+    result = read_paths(args.paths)
+    for message in result.skipped:
+        print(f"warning: {message}", file=sys.stderr)
+    report = IngestReport(skipped=list(result.skipped))
+    store = IndexStore(settings.index_dir, settings.index)
+    store.ingest(
+        result.articles, Embedder(settings.embedder), settings.chunk_chars,
+        settings.chunk_overlap, rebuild=args.rebuild, report=report,
+    )  # fmt: skip
+    print(f"index '{settings.index}': {report.summary()}")
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from qa.assistant import ask
+
+    answer = ask(args.question, index=args.index, top_k=args.top_k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(answer)
+    return 0
+
+
+def _indexes(args: argparse.Namespace) -> int:
+    from qa.config import Settings
+    from qa.index import IndexStore, list_indexes
+
+    settings = Settings.from_env()
+    for name in list_indexes(settings.index_dir):
+        manifest = IndexStore(settings.index_dir, name).load().manifest
+        counts = manifest["counts"]
+        print(f"{name}\t{counts['articles']} articles\t{counts['chunks']} chunks\t{manifest['updated']}")
+    return 0

@@ -1,0 +1,1 @@
+"""Offline evaluation (`python -m qa eval`) and benchmarks (`python -m qa bench`)."""

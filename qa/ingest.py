@@ -1,0 +1,236 @@
+"""Read articles from files and folders: .txt, .md, .html and .jsonl (one article per line).
+
+Readers never raise for one bad file: they skip it and record why, so one unreadable file
+cannot stop a batch. Only a path that does not exist is an error, before anything is touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.errors import IngestError
+from qa.records import Article
+from qa.split import split_sentences
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"}
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class ReadResult:
+    """Articles read, plus every file or line that was skipped and why."""
+
+    articles: list[Article] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def skip(self, message: str) -> None:
+        log.warning(message)
+        self.skipped.append(message)
+
+
+def read_paths(paths: Iterable[str | Path]) -> ReadResult:
+    """Read every supported file under `paths` (files or folders)."""
+    paths = [Path(p) for p in paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise IngestError(f"No such file or folder: {', '.join(missing)}")
+    result = ReadResult()
+    for file in _expand(paths, result):
+        read_file(file, result)
+    return result
+
+
+def _expand(paths: list[Path], result: ReadResult) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                if file.name.startswith("."):
+                    continue
+                if file.suffix.lower() in SUPPORTED_SUFFIXES:
+                    files.append(file)
+                else:
+                    result.skip(f"{file}: skipped, unsupported file type '{file.suffix}'")
+        else:
+            files.append(path)
+    return files
+
+
+def read_file(path: Path, result: ReadResult, display_name: str | None = None) -> None:
+    """Append the article(s) of one file to `result`, or record why it was skipped."""
+    name = display_name or _display(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        result.skip(f"{name}: skipped, unsupported file type '{suffix or '(none)'}'")
+        return
+    text = _read_text(path, name, result)
+    if text is None:
+        return
+    if suffix == ".jsonl":
+        _read_jsonl(text, name, result)
+        return
+    reader = {".html": _parse_html, ".htm": _parse_html, ".md": _parse_markdown}.get(
+        suffix, _parse_plain
+    )
+    article = reader(text, name)
+    # Identity is where the file lives (or the upload's name), so editing it replaces it.
+    article.id = stable_id(display_name or str(path.resolve()))
+    _add(article, name, result)
+
+
+def _read_text(path: Path, name: str, result: ReadResult) -> str | None:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            result.skip(f"{name}: skipped, {size / 1e6:.0f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        result.skip(f"{name}: skipped, cannot be read ({exc.strerror or exc})")
+        return None
+    if b"\x00" in data[:8192]:
+        result.skip(f"{name}: skipped, binary file (not text)")
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        result.skip(f"{name}: skipped, not valid UTF-8 text (byte {exc.start})")
+        return None
+    if not text.strip():
+        result.skip(f"{name}: skipped, empty file")
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _read_jsonl(text: str, name: str, result: ReadResult) -> None:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            result.skip(f"{name}:{number}: skipped, malformed JSON ({exc.msg})")
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            result.skip(f"{name}:{number}: skipped, expected an object with a 'text' string")
+            continue
+        body = _normalise(record["text"])
+        source = str(record.get("url") or record.get("source") or f"{name}#{number}")
+        title = str(record.get("title") or "").strip() or _title_from_text(body, source)
+        published = record.get("published") or record.get("date")
+        article = Article(
+            title=title,
+            text=body,
+            source=source,
+            published=str(published) if published else None,
+            id=str(record.get("id") or stable_id(source)),
+        )
+        _add(article, f"{name}:{number}", result)
+
+
+def _add(article: Article, name: str, result: ReadResult) -> None:
+    article.sentences = split_sentences(article.text)
+    if not article.sentences:
+        result.skip(f"{name}: skipped, no sentences found")
+        return
+    result.articles.append(article)
+
+
+def _parse_plain(text: str, name: str) -> Article:
+    body = _normalise(text)
+    return Article(title=_title_from_text(body, name), text=body, source=name)
+
+
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_MARKUP = re.compile(r"(\*\*|__|\*|`)")
+_MD_PREFIX = re.compile(r"^\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+|\d+\.\s+)", re.M)
+
+
+def _parse_markdown(text: str, name: str) -> Article:
+    meta: dict[str, str] = {}
+    front = _FRONT_MATTER.match(text)
+    if front:
+        for line in front.group(1).splitlines():
+            key, _, value = line.partition(":")
+            meta[key.strip().lower()] = value.strip().strip("'\"")
+        text = text[front.end() :]
+    heading = re.search(r"^#\s+(.+)$", text, re.M)
+    body = _MD_PREFIX.sub("", _MD_MARKUP.sub("", _MD_LINK.sub(r"\1", text)))
+    body = _normalise(body)
+    title = meta.get("title") or (heading.group(1).strip() if heading else "")
+    return Article(
+        title=title or _title_from_text(body, name),
+        text=body,
+        source=meta.get("source") or meta.get("url") or name,
+        published=meta.get("date") or meta.get("published") or None,
+    )
+
+
+def _parse_html(text: str, name: str) -> Article:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(text, "html.parser")
+
+    def meta(*keys: str) -> str | None:
+        for key in keys:
+            tag = soup.find("meta", attrs={"property": key}) or soup.find("meta", attrs={"name": key})
+            if tag and tag.get("content"):
+                return str(tag["content"]).strip()
+        return None
+
+    title = meta("og:title") or (soup.title.get_text(strip=True) if soup.title else "")
+    published = meta("article:published_time", "date", "pubdate", "dc.date")
+    time_tag = soup.find("time", attrs={"datetime": True})
+    if not published and time_tag:
+        published = str(time_tag["datetime"])
+    canonical = soup.find("link", attrs={"rel": "canonical"})
+    source = meta("og:url") or (str(canonical["href"]) if canonical and canonical.get("href") else name)
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form"]):
+        tag.decompose()
+    root = soup.find("article") or soup.body or soup
+    if not title:
+        h1 = root.find("h1")
+        title = h1.get_text(" ", strip=True) if h1 else ""
+    body = _normalise(root.get_text("\n"))
+    return Article(
+        title=title or _title_from_text(body, name),
+        text=body,
+        source=source,
+        published=published,
+    )
+
+
+def _normalise(text: str) -> str:
+    """Collapse runs of spaces inside lines and drop blank lines, keeping one paragraph a line."""
+    lines = (re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _title_from_text(body: str, name: str) -> str:
+    """A plain file has no title field: use a short first line, else the start of the text."""
+    first = body.split("\n", 1)[0].strip() if body else ""
+    if first and len(first) <= 120 and not first.endswith((".", "!", "?")):
+        return first
+    if first:
+        return first if len(first) <= 80 else first[:77].rsplit(" ", 1)[0] + "…"
+    return Path(name).stem
+
+
+def stable_id(key: str) -> str:
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,166 @@
+"""Find the passages and sentences that can answer a question.
+
+Two stages:
+1. Chunks: BM25 (bm25s) and dense (FAISS) rankings fused by reciprocal rank. Lexical search
+   catches the rare names and terms of news questions; dense search catches paraphrase.
+2. Sentences: every sentence of the best chunks is scored on its own (dense similarity to the
+   question, IDF-weighted term overlap with the question, and its chunk's rank), and the
+   `support` of a sentence is the share of the question's key terms found in it or its title.
+   Support decides whether there is evidence at all: below a threshold the assistant abstains.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from qa.embed import Embedder
+from qa.index import Index
+from qa.records import Article, Chunk
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+RRF_K = 60
+_TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
+_HTML_TAG = re.compile(r"<[^>]+>")
+# Quiz phrasing that names no fact: it only adds noise to both rankings.
+_QUIZ_NOISE = re.compile(
+    r"\b(this|last|past|next) (week|weekend|month|year)\b|\b(recently|days ago|so far)\b|"
+    r"\bwhich of the following( \w+)?\b|\baccording to (a|the) new (report|study|poll|survey)\b",
+    re.I,
+)
+_STOPWORDS = set(bm25s.stopwords.STOPWORDS_EN) | {
+    "which", "what", "who", "whom", "whose", "where", "when", "why", "how", "new", "said",
+    "says", "also", "one", "two", "would", "could", "us", "announced", "named", "name",
+}  # fmt: skip
+
+
+@dataclass
+class ChunkHit:
+    chunk: Chunk
+    position: int
+    score: float
+    rank: int
+
+
+@dataclass
+class Evidence:
+    """One candidate sentence, with the scores that ranked it."""
+
+    article: Article
+    sentence_index: int
+    score: float
+    support: float
+    chunk_rank: int
+
+    @property
+    def text(self) -> str:
+        return self.article.sentence(self.sentence_index)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.article.sentences[self.sentence_index]
+
+
+@dataclass
+class Retrieval:
+    query: str
+    chunks: list[ChunkHit]
+    evidence: list[Evidence]
+
+    @property
+    def best_support(self) -> float:
+        return max((e.support for e in self.evidence), default=0.0)
+
+
+def clean_query(question: str) -> str:
+    """Strip markup and quiz phrasing that carry no searchable fact."""
+    text = _HTML_TAG.sub(" ", question)
+    text = _QUIZ_NOISE.sub(" ", text)
+    return re.sub(r"\s+", " ", text).strip() or question.strip()
+
+
+class Retriever:
+    """Hybrid chunk search plus sentence scoring over one loaded index."""
+
+    def __init__(self, index: Index, embedder: Embedder):
+        self.index = index
+        self.embedder = embedder
+        self.stemmer = Stemmer.Stemmer("english")
+        chunk_terms = [self.terms(self._chunk_text(c)) for c in index.chunks]
+        self.bm25 = bm25s.BM25()
+        if chunk_terms:
+            self.bm25.index(chunk_terms, show_progress=False)
+        self.doc_freq: Counter[str] = Counter(t for terms in chunk_terms for t in set(terms))
+        self.n_docs = max(1, len(chunk_terms))
+
+    def terms(self, text: str) -> list[str]:
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+        return self.stemmer.stemWords(words)
+
+    def idf(self, term: str) -> float:
+        return math.log(1 + (self.n_docs - self.doc_freq[term] + 0.5) / (self.doc_freq[term] + 0.5))
+
+    def retrieve(self, question: str, top_k: int, candidates: int, n_evidence: int) -> Retrieval:
+        query = clean_query(question)
+        if not self.index.chunks:
+            return Retrieval(query, [], [])
+        query_vector = self.embedder.encode([query])[0]
+        chunks = self._chunks(query, query_vector, candidates)
+        evidence = self._sentences(query, query_vector, chunks[: max(top_k, 8)])
+        return Retrieval(query, chunks[:top_k], evidence[:n_evidence])
+
+    def _chunk_text(self, chunk: Chunk) -> str:
+        return f"{self.index.articles[chunk.article_id].title}\n{chunk.text}"
+
+    def _chunks(self, query: str, query_vector: np.ndarray, candidates: int) -> list[ChunkHit]:
+        k = min(candidates, len(self.index.chunks))
+        fused: dict[int, float] = {}
+        for rank, (position, _) in enumerate(self.index.search(query_vector, k)):
+            fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank + 1)
+        query_terms = self.terms(query)
+        if query_terms:
+            ids, scores = self.bm25.retrieve([query_terms], k=k, show_progress=False)
+            for rank, (position, score) in enumerate(zip(ids[0], scores[0], strict=True)):
+                if score > 0:
+                    fused[int(position)] = fused.get(int(position), 0.0) + 1.0 / (RRF_K + rank + 1)
+        ranked = sorted(fused.items(), key=lambda item: -item[1])
+        return [
+            ChunkHit(self.index.chunks[position], position, score, rank)
+            for rank, (position, score) in enumerate(ranked)
+        ]
+
+    def _sentences(
+        self, query: str, query_vector: np.ndarray, hits: list[ChunkHit]
+    ) -> list[Evidence]:
+        seen: dict[tuple[str, int], int] = {}
+        for hit in hits:
+            for i in range(hit.chunk.first, hit.chunk.last + 1):
+                seen.setdefault((hit.chunk.article_id, i), hit.rank)
+        if not seen:
+            return []
+        keys = list(seen)
+        articles = self.index.articles
+        texts = [articles[a].sentence(i) for a, i in keys]
+        similarity = self.embedder.encode(texts) @ query_vector
+        weights = {t: self.idf(t) for t in set(self.terms(query))}
+        total = sum(weights.values()) or 1.0
+        evidence = []
+        for (article_id, i), text, sim in zip(keys, texts, similarity, strict=True):
+            article = articles[article_id]
+            sentence_terms = set(self.terms(text))
+            title_terms = set(self.terms(article.title))
+            overlap = sum(w for t, w in weights.items() if t in sentence_terms) / total
+            support = sum(w for t, w in weights.items() if t in sentence_terms | title_terms) / total
+            rank = seen[(article_id, i)]
+            score = float(sim) + overlap + 0.5 / (1 + rank)
+            evidence.append(Evidence(article, i, score, support, rank))
+        evidence.sort(key=lambda e: -e.score)
+        return evidence
