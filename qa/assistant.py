@@ -14,7 +14,8 @@ from functools import cached_property
 from pathlib import Path
 
 from qa.answer import ABSTAIN_TEXT, Answer
-from qa.cite import answer_text, citations_for, ground
+from qa.choose import add_candidate, extract_candidates, rank
+from qa.cite import Grounded, answer_text, citations_for, ground
 from qa.config import MAX_QUESTION_CHARS, Settings
 from qa.embed import Embedder
 from qa.errors import InvalidQuestion
@@ -22,7 +23,8 @@ from qa.generate import Generator
 from qa.index import Index, IndexStore, IngestReport
 from qa.ingest import read_paths
 from qa.prompts import PromptLibrary
-from qa.retrieve import Retrieval, Retriever
+from qa.retrieve import Evidence, Retrieval, Retriever
+from qa.textnorm import normalize
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,13 @@ class Assistant:
         """Loaded on first use: ingesting and retrieval do not need the model."""
         s = self.settings
         return Generator(s.model_path, n_ctx=s.n_ctx, n_threads=s.n_threads)
+
+    def use_index(self, name: str) -> None:
+        """Answer from another index, keeping the loaded embedder and model."""
+        with self._reload_lock:
+            self.settings = self.settings.replace(index=name)
+            self.store = IndexStore(self.settings.index_dir, name)
+        self._load_index()
 
     def _load_index(self) -> None:
         if not self.store.exists() and self.settings.index == SEED_INDEX:
@@ -139,7 +148,7 @@ class Assistant:
                 yield piece
             answer.raw_output = "".join(pieces)
             answer.model = self.generator.name
-            grounded = ground(answer.raw_output, retrieval.evidence)
+            grounded = self._decide(question, prompt, answer.raw_output, retrieval.evidence)
         if grounded is not None:
             answer.citations = citations_for(retrieval.evidence, grounded.supporting)
             answer.text = answer_text(grounded.phrase, answer.citations)
@@ -151,6 +160,27 @@ class Assistant:
             "total_s": round(finished - started, 4),
         }
         yield answer
+
+
+    def _decide(
+        self, question: str, prompt: str, raw: str, evidence: list[Evidence]
+    ) -> Grounded | None:
+        """Settle on a grounded answer: the model's own phrase if the evidence carries it, and
+        (in "choose" mode) every name, number or quote of the evidence, ranked by likelihood."""
+        generated = ground(raw, evidence)
+        if self.settings.answer_mode != "choose":
+            return generated
+        candidates = extract_candidates(question, evidence)
+        if generated is not None:
+            add_candidate(candidates, generated.phrase, generated.supporting[0])
+        if not candidates:
+            return None
+        scores = self.generator.score_continuations(prompt, [c.text for c in candidates])
+        best = rank(candidates, scores, evidence)[0]
+        cited = [best.evidence]
+        if generated is not None and normalize(generated.phrase) == normalize(best.text):
+            cited = generated.supporting
+        return Grounded(best.text, cited)
 
 
 _cache: dict[tuple, Assistant] = {}

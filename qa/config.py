@@ -44,6 +44,9 @@ class Settings:
     n_ctx: int = 2048
     n_threads: int = field(default_factory=_default_threads)
     max_answer_tokens: int = 24
+    # "choose": rank the evidence's names/numbers/quotes and the model's own phrase by the
+    # model's likelihood (best for small base models); "generate": keep the model's phrase.
+    answer_mode: str = "choose"
     # Chunking: sentences are packed into chunks of about this many characters,
     # consecutive chunks sharing `chunk_overlap` sentences.
     chunk_chars: int = 600

@@ -74,5 +74,42 @@ class Generator:
                 if text:
                     yield text
 
+    def score_continuations(self, prompt: str, continuations: list[str]) -> list[tuple[float, int]]:
+        """Log-probability (sum, token count) of each continuation after `prompt`.
+
+        The prompt is evaluated once; each continuation reuses its KV cache, so ranking ten
+        candidate answers costs about as much as generating a few tokens."""
+        import numpy as np
+
+        llm = self.llm
+        with self.lock:
+            prompt_tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+            llm.reset()
+            llm.eval(prompt_tokens)
+            n_prompt = llm.n_tokens
+            after_prompt = self._last_logprobs(np)
+            results = []
+            for text in continuations:
+                tokens = llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False)
+                if not tokens:
+                    results.append((float("-inf"), 1))
+                    continue
+                total = float(after_prompt[tokens[0]])
+                llm.n_tokens = n_prompt
+                for previous, following in zip(tokens, tokens[1:], strict=False):
+                    llm.eval([previous])
+                    total += float(self._last_logprobs(np)[following])
+                results.append((total, len(tokens)))
+            llm.n_tokens = n_prompt
+            llm._requires_eval = True  # logits now belong to a candidate, not the prompt
+        return results
+
+    def _last_logprobs(self, np):  # noqa: ANN001, ANN202 - numpy passed in to keep import lazy
+        # llama-cpp-python keeps only the last row of logits when logits_all=False; read it
+        # from the context directly (a full logits_all buffer would be n_ctx x 262k floats).
+        logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),))
+        shifted = logits - logits.max()
+        return shifted - np.log(np.exp(shifted).sum())
+
     def complete(self, prompt: str, max_tokens: int, stop: list[str] | None = None) -> str:
         return "".join(self.stream(prompt, max_tokens, stop))

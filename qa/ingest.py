@@ -107,7 +107,7 @@ def _read_text(path: Path, name: str, result: ReadResult) -> str | None:
     if not text.strip():
         result.skip(f"{name}: skipped, empty file")
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def _read_jsonl(text: str, name: str, result: ReadResult) -> None:
@@ -122,7 +122,7 @@ def _read_jsonl(text: str, name: str, result: ReadResult) -> None:
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             result.skip(f"{name}:{number}: skipped, expected an object with a 'text' string")
             continue
-        body = _normalise(record["text"])
+        body = record["text"]  # kept verbatim: citation offsets point into the original text
         source = str(record.get("url") or record.get("source") or f"{name}#{number}")
         title = str(record.get("title") or "").strip() or _title_from_text(body, source)
         published = record.get("published") or record.get("date")
@@ -145,8 +145,8 @@ def _add(article: Article, name: str, result: ReadResult) -> None:
 
 
 def _parse_plain(text: str, name: str) -> Article:
-    body = _normalise(text)
-    return Article(title=_title_from_text(body, name), text=body, source=name)
+    # Kept verbatim, so citation offsets are offsets into the file itself.
+    return Article(title=_title_from_text(text.strip(), name), text=text, source=name)
 
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
@@ -156,6 +156,7 @@ _MD_PREFIX = re.compile(r"^\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+|\d+\.\s+)", re.M)
 
 
 def _parse_markdown(text: str, name: str) -> Article:
+    text = text.replace("\r\n", "\n")
     meta: dict[str, str] = {}
     front = _FRONT_MATTER.match(text)
     if front:
@@ -217,6 +218,7 @@ def _normalise(text: str) -> str:
 
 def _title_from_text(body: str, name: str) -> str:
     """A plain file has no title field: use a short first line, else the start of the text."""
+    body = body.strip()
     first = body.split("\n", 1)[0].strip() if body else ""
     if first and len(first) <= 120 and not first.endswith((".", "!", "?")):
         return first

@@ -1,9 +1,55 @@
-"""Sub-commands `eval` and `bench` (filled in by the evaluation modules)."""
+"""Sub-commands `eval` and `bench`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    return None
+    ev = commands.add_parser("eval", help="score the assistant on question packs")
+    ev.add_argument("packs", nargs="*", type=Path, help="folders with corpus.jsonl + questions.jsonl")
+    ev.add_argument("--questions", type=Path, help="a questions.jsonl (with --corpus)")
+    ev.add_argument("--corpus", type=Path, nargs="+", help="files/folders to index for --questions")
+    ev.add_argument("--report", type=Path, required=True, help="output folder")
+    ev.add_argument("--limit", type=int, default=None, help="questions per pack")
+    ev.add_argument("--top-k", type=int, default=None)
+    ev.set_defaults(run=_eval)
+
+    bench = commands.add_parser("bench", help="measure indexing, retrieval and answer speed")
+    bench.add_argument("--pack", type=Path, default=None, help="a pack folder to benchmark on")
+    bench.add_argument("--out", type=Path, default=Path("reports/bench.json"))
+    bench.add_argument("--sizes", default="10000,100000,1000000", help="synthetic index sizes")
+    bench.set_defaults(run=_bench)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from qa.config import Settings
+    from qa.errors import IngestError
+    from qa.eval.report import metrics_table
+    from qa.eval.run import Pack, load_pack, load_questions, run_eval
+
+    packs = [load_pack(p) for p in args.packs]
+    if args.questions:
+        if not args.corpus:
+            raise IngestError("--questions needs --corpus PATH (what to index)")
+        packs.append(Pack(args.questions.stem, list(args.corpus), load_questions(args.questions)))
+    if not packs:
+        raise IngestError("Give pack folders, or --questions Q.jsonl --corpus PATH")
+    metrics = run_eval(packs, args.report, Settings.from_env(top_k=args.top_k), args.limit)
+    print(metrics_table(metrics))
+    print(f"\nwrote {args.report}/metrics.json, results.jsonl, report.md")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from qa.eval.bench import run_bench
+
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    results = run_bench(args.pack, sizes)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(results["table"])
+    print(f"\nwrote {args.out}")
+    return 0

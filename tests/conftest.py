@@ -1,0 +1,64 @@
+"""Shared fixtures: the real embedder, a real seed index in a temp folder, the real model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.assistant import Assistant
+from qa.config import PROJECT_ROOT, Settings
+from qa.embed import Embedder
+
+SEED_QUESTION = "Who is the Chinese foreign ministry spokeswoman?"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose index folder is private to the test session."""
+    return Settings.from_env().replace(index_dir=tmp_path_factory.mktemp("indexes"))
+
+
+@pytest.fixture(scope="session")
+def assistant(settings: Settings) -> Assistant:
+    """The default configuration on the seed index (built on first use, as for users)."""
+    return Assistant(settings=settings)
+
+
+@pytest.fixture()
+def seed_text() -> str:
+    return next((PROJECT_ROOT / "seeds").glob("*.txt")).read_text(encoding="utf-8")
+
+
+@pytest.fixture()
+def corpus_dir(tmp_path: Path) -> Path:
+    """A small folder of articles in every supported format."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for seed in (PROJECT_ROOT / "seeds").glob("*.txt"):
+        shutil.copy(seed, folder / seed.name)
+    (folder / "harbour.md").write_text(
+        "---\ntitle: Harbour bridge reopens\ndate: 2026-03-02\n---\n# Harbour bridge reopens\n\n"
+        "The Lindqvist harbour bridge in Tallport reopened on Monday after two years of repairs. "
+        "Engineer Mira Solberg led the **restoration** team.\n"
+    )
+    (folder / "storm.html").write_text(
+        "<html><head><title>Storm Ada hits the coast</title>"
+        "<meta property='article:published_time' content='2026-01-15'></head>"
+        "<body><nav>Home | News</nav><article><h1>Storm Ada hits the coast</h1>"
+        "<p>Storm Ada brought winds of 140 km/h to Port Elric on Tuesday.</p>"
+        "<p>About 12,000 homes lost power, the utility Elric Energy said.</p></article>"
+        "<script>var x = 1;</script></body></html>"
+    )
+    (folder / "wire.jsonl").write_text(
+        '{"id": "w1", "title": "Chess prodigy wins title", "url": "https://example.org/chess", '
+        '"published": "2026-02-01", "text": "Ten-year-old Ines Carvalho won the national chess '
+        'title in Braga. She beat three grandmasters on the way."}\n'
+    )
+    return folder

@@ -1,0 +1,106 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from qa import Answer, Assistant, InvalidQuestion, ModelError, ask
+from qa.answer import ABSTAIN_TEXT
+from qa.config import PROJECT_ROOT, Settings
+from tests.conftest import SEED_QUESTION
+
+
+def _assert_exact(assistant: Assistant, answer: Answer) -> None:
+    for c in answer.citations:
+        article = assistant.index.articles[c.article_id]
+        assert article.text[c.start : c.end] == c.sentence
+        assert (c.start, c.end) in article.sentences  # a whole sentence, not a fragment
+
+
+def test_seed_question_is_answered_with_an_exact_cited_sentence(assistant: Assistant, seed_text: str) -> None:
+    answer = assistant.ask(SEED_QUESTION)
+    assert "Wang Wenbin" in answer.text
+    assert not answer.abstained
+    assert answer.citations and "[1]" in answer.text
+    cited = answer.citations[0]
+    assert "Wang Wenbin" in cited.sentence
+    assert seed_text[cited.start : cited.end] == cited.sentence
+    assert cited.source.endswith(".txt") and cited.title
+    _assert_exact(assistant, answer)
+    assert {"retrieve_s", "generate_s", "total_s"} <= set(answer.timings)
+    json.dumps(answer.to_dict())
+    assert str(answer).startswith(answer.text) and "Sources:" in str(answer)
+
+
+def test_module_level_ask_reuses_one_assistant(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_INDEX_DIR", str(settings.index_dir))
+    first = ask(SEED_QUESTION)
+    from qa.assistant import _cache
+
+    loaded = dict(_cache)
+    second = ask("Who will Xi Jinping meet?")
+    assert _cache == loaded and "Wang Wenbin" in first.text and second.citations
+
+
+def test_unrelated_question_abstains(assistant: Assistant) -> None:
+    answer = assistant.ask("What is the boiling point of liquid nitrogen in kelvin?")
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
+    assert answer.searched  # says what was searched
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", "x" * 2001])
+def test_empty_or_oversized_questions_are_refused(assistant: Assistant, question: str) -> None:
+    with pytest.raises(InvalidQuestion):
+        assistant.ask(question)
+
+
+def test_invented_marker_is_dropped_and_support_attached(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(type(assistant.generator), "stream", lambda self, *a, **k: iter([" Wang Wenbin [7]"]))
+    answer = assistant.settings  # keep the real settings, only the model output is faked
+    answer = assistant.ask(SEED_QUESTION)
+    assert "[7]" not in answer.text and answer.citations
+    assert all(1 <= c.marker <= len(answer.citations) for c in answer.citations)
+    assert "Wang Wenbin" in answer.citations[0].sentence
+    _assert_exact(assistant, answer)
+
+
+@pytest.mark.parametrize("reply", ["", " [1]", " Napoleon Bonaparte [2]"])
+def test_odd_model_output_never_yields_an_ungrounded_citation(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch, reply: str
+) -> None:
+    monkeypatch.setattr(type(assistant.generator), "stream", lambda self, *a, **k: iter([reply]))
+    for mode in ("generate", "choose"):
+        monkeypatch.setattr(assistant, "settings", assistant.settings.replace(answer_mode=mode))
+        answer = assistant.ask(SEED_QUESTION)
+        assert "Napoleon" not in answer.text
+        if answer.abstained:
+            assert answer.text == ABSTAIN_TEXT and not answer.citations
+        else:
+            _assert_exact(assistant, answer)
+
+
+def test_missing_model_file_is_a_clear_error(settings: Settings, tmp_path) -> None:
+    bot = Assistant(settings=settings.replace(model_path=str(tmp_path / "missing.gguf")))
+    with pytest.raises(ModelError, match="Model file not found"):
+        bot.ask(SEED_QUESTION)
+
+
+def test_cli_ask_json_prints_the_answer_fields(settings: Settings) -> None:
+    env = {"QA_INDEX_DIR": str(settings.index_dir), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-m", "qa", "ask", "--json", SEED_QUESTION],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, check=True,
+    )  # fmt: skip
+    data = json.loads(out.stdout)
+    assert {"text", "citations", "abstained", "timings"} <= set(data)
+    assert "Wang Wenbin" in data["text"]
+    assert {"marker", "sentence", "title", "source", "published", "start", "end", "score"} <= set(data["citations"][0])
+
+
+def test_cli_reports_errors_without_a_traceback(settings: Settings, tmp_path) -> None:
+    env = {"QA_INDEX_DIR": str(settings.index_dir), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-m", "qa", "ingest", str(tmp_path / "nothing-here")],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, env=env,
+    )  # fmt: skip
+    assert out.returncode == 2 and "No such file or folder" in out.stderr and "Traceback" not in out.stderr

@@ -1,0 +1,57 @@
+from pathlib import Path
+
+import pytest
+
+from qa.errors import IngestError
+from qa.ingest import read_paths
+
+
+def test_reads_every_format_with_metadata(corpus_dir: Path) -> None:
+    result = read_paths([corpus_dir])
+    by_title = {a.title: a for a in result.articles}
+    assert result.skipped == []
+    assert set(by_title) >= {"Harbour bridge reopens", "Storm Ada hits the coast", "Chess prodigy wins title"}
+    md = by_title["Harbour bridge reopens"]
+    assert md.published == "2026-03-02" and "**" not in md.text and "Mira Solberg" in md.text
+    html = by_title["Storm Ada hits the coast"]
+    assert html.published == "2026-01-15"
+    assert "var x" not in html.text and "Home | News" not in html.text
+    wire = by_title["Chess prodigy wins title"]
+    assert wire.source == "https://example.org/chess" and wire.id == "w1"
+    for article in result.articles:
+        for start, end in article.sentences:
+            assert article.text[start:end].strip() == article.text[start:end]
+
+
+def test_missing_path_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="No such file"):
+        read_paths([tmp_path / "nope.txt"])
+
+
+def test_bad_files_are_skipped_with_a_reason_and_the_rest_is_read(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("A good article. It has two sentences.")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 au lait.".encode("latin-1"))
+    (tmp_path / "empty.md").write_text("")
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    result = read_paths([tmp_path])
+    assert [a.title for a in result.articles] == ["A good article. It has two sentences."]
+    messages = "\n".join(result.skipped)
+    assert "binary.txt: skipped, binary file" in messages
+    assert "latin1.txt: skipped, not valid UTF-8" in messages
+    assert "empty.md: skipped, empty file" in messages
+    assert "unsupported file type '.pdf'" in messages
+
+
+def test_malformed_jsonl_lines_are_reported_by_line_number(tmp_path: Path) -> None:
+    path = tmp_path / "feed.jsonl"
+    path.write_text(
+        '{"title": "One", "text": "First article text."}\n'
+        "{not json\n"
+        '{"title": "No text"}\n'
+        '{"title": "Two", "text": "Second article text."}\n'
+    )
+    result = read_paths([path])
+    assert [a.title for a in result.articles] == ["One", "Two"]
+    assert any("feed.jsonl:2: skipped, malformed JSON" in s for s in result.skipped)
+    assert any("feed.jsonl:3: skipped" in s for s in result.skipped)
