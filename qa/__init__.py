@@ -1,8 +1,8 @@
 """Local, offline question answering over news articles, answering with cited source sentences.
 
-    from qa import ask
-    answer = ask("Who is the Chinese foreign ministry spokeswoman?")
-    print(answer)            # short answer with [n] markers, then the numbered source sentences
+from qa import ask
+answer = ask("Who is the Chinese foreign ministry spokeswoman?")
+print(answer)            # short answer with [n] markers, then the numbered source sentences
 """
 
 from qa.answer import Answer, Citation

@@ -48,6 +48,6 @@ class Answer:
             lines.append("Sources:")
             for c in self.citations:
                 dated = f", {c.published}" if c.published else ""
-                lines.append(f"[{c.marker}] \"{c.sentence}\"")
+                lines.append(f'[{c.marker}] "{c.sentence}"')
                 lines.append(f"    {c.title} ({c.source}{dated})")
         return "\n".join(lines)

@@ -54,9 +54,7 @@ class Assistant:
         settings: Settings | None = None,
     ):
         base = settings or Settings.from_env()
-        self.settings = base.replace(
-            index=index, model_path=model_path, embedder=embedder, top_k=top_k
-        )
+        self.settings = base.replace(index=index, model_path=model_path, embedder=embedder, top_k=top_k)
         self.store = IndexStore(self.settings.index_dir, self.settings.index)
         self.prompts = PromptLibrary(self.settings.prompts_dir)
         self._reload_lock = threading.Lock()
@@ -84,9 +82,7 @@ class Assistant:
         self.index: Index = self.store.load(self.embedder)
         self.retriever = Retriever(self.index, self.embedder)
 
-    def ingest(
-        self, paths: list[str | Path], rebuild: bool = False, progress: bool = True
-    ) -> IngestReport:
+    def ingest(self, paths: list[str | Path], rebuild: bool = False, progress: bool = True) -> IngestReport:
         """Add files or folders to this assistant's index and start using the new version."""
         result = read_paths(paths)
         report = IngestReport(skipped=list(result.skipped))
@@ -161,10 +157,7 @@ class Assistant:
         }
         yield answer
 
-
-    def _decide(
-        self, question: str, prompt: str, raw: str, evidence: list[Evidence]
-    ) -> Grounded | None:
+    def _decide(self, question: str, prompt: str, raw: str, evidence: list[Evidence]) -> Grounded | None:
         """Settle on a grounded answer: the model's own phrase if the evidence carries it, and
         (in "choose" mode) every name, number or quote of the evidence, ranked by likelihood."""
         generated = ground(raw, evidence)

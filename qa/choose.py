@@ -74,7 +74,9 @@ def add_candidate(candidates: list[Candidate], text: str, evidence: int) -> None
         candidates.append(Candidate(text, evidence))
 
 
-def rank(candidates: list[Candidate], scores: list[tuple[float, int]], evidence: list[Evidence]) -> list[Candidate]:
+def rank(
+    candidates: list[Candidate], scores: list[tuple[float, int]], evidence: list[Evidence]
+) -> list[Candidate]:
     """Order by length-normalised log-likelihood plus a prior for better-ranked evidence."""
     for candidate, (logprob, count) in zip(candidates, scores, strict=True):
         candidate.logprob, candidate.tokens = logprob, count

@@ -44,9 +44,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 def validate_name(name: str) -> str:
     if not _NAME.match(name or ""):
-        raise IndexUnavailable(
-            f"Invalid index name {name!r}: use letters, digits, '-', '_' or '.' (max 64)."
-        )
+        raise IndexUnavailable(f"Invalid index name {name!r}: use letters, digits, '-', '_' or '.' (max 64).")
     return name
 
 
@@ -122,9 +120,7 @@ class IndexStore:
             manifest = json.loads((version / "manifest.json").read_text())
             if manifest.get("format_version") != FORMAT_VERSION:
                 raise ValueError(f"format version {manifest.get('format_version')}")
-            articles = {
-                a.id: a for a in map(Article.from_dict, _read_jsonl(version / "articles.jsonl"))
-            }
+            articles = {a.id: a for a in map(Article.from_dict, _read_jsonl(version / "articles.jsonl"))}
             chunks = [
                 _chunk(articles[c["article_id"]], c["first"], c["last"])
                 for c in _read_jsonl(version / "chunks.jsonl")
@@ -189,12 +185,8 @@ class IndexStore:
                 return report  # nothing changed: keep the live version as it is
 
             old_vectors = previous.chunk_vectors() if previous else None
-            keep_rows = [
-                i for i, c in enumerate(previous.chunks if previous else []) if c.article_id in kept
-            ]
-            new_chunks = [
-                c for a in fresh.values() for c in chunk_article(a, chunk_chars, chunk_overlap)
-            ]
+            keep_rows = [i for i, c in enumerate(previous.chunks if previous else []) if c.article_id in kept]
+            new_chunks = [c for a in fresh.values() for c in chunk_article(a, chunk_chars, chunk_overlap)]
             new_vectors = embedder.encode(
                 [_embedding_text(fresh[c.article_id], c) for c in new_chunks], progress=progress
             )

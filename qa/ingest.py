@@ -77,9 +77,7 @@ def read_file(path: Path, result: ReadResult, display_name: str | None = None) -
     if suffix == ".jsonl":
         _read_jsonl(text, name, result)
         return
-    reader = {".html": _parse_html, ".htm": _parse_html, ".md": _parse_markdown}.get(
-        suffix, _parse_plain
-    )
+    reader = {".html": _parse_html, ".htm": _parse_html, ".md": _parse_markdown}.get(suffix, _parse_plain)
     article = reader(text, name)
     # Identity is where the file lives (or the upload's name), so editing it replaces it.
     article.id = stable_id(display_name or str(path.resolve()))
@@ -90,7 +88,9 @@ def _read_text(path: Path, name: str, result: ReadResult) -> str | None:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            result.skip(f"{name}: skipped, {size / 1e6:.0f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit")
+            result.skip(
+                f"{name}: skipped, {size / 1e6:.0f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit"
+            )
             return None
         data = path.read_bytes()
     except OSError as exc:

@@ -137,9 +137,7 @@ class Retriever:
             for rank, (position, score) in enumerate(ranked)
         ]
 
-    def _sentences(
-        self, query: str, query_vector: np.ndarray, hits: list[ChunkHit]
-    ) -> list[Evidence]:
+    def _sentences(self, query: str, query_vector: np.ndarray, hits: list[ChunkHit]) -> list[Evidence]:
         seen: dict[tuple[str, int], int] = {}
         for hit in hits:
             for i in range(hit.chunk.first, hit.chunk.last + 1):

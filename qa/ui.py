@@ -116,7 +116,10 @@ def upload_files(assistant: Assistant, files: list[str] | None) -> str:
             continue
         size = path.stat().st_size
         if size > MAX_UPLOAD_BYTES:
-            result.skip(f"{name}: rejected, {size / 2**20:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB upload limit")
+            result.skip(
+                f"{name}: rejected, {size / 2**20:.1f} MB is over the "
+                f"{MAX_UPLOAD_BYTES // 2**20} MB upload limit"
+            )
             continue
         read_file(path, result, display_name=f"upload:{name}")
     report = IngestReport(skipped=list(result.skipped))

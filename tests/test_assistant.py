@@ -54,7 +54,9 @@ def test_empty_or_oversized_questions_are_refused(assistant: Assistant, question
         assistant.ask(question)
 
 
-def test_invented_marker_is_dropped_and_support_attached(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invented_marker_is_dropped_and_support_attached(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(type(assistant.generator), "stream", lambda self, *a, **k: iter([" Wang Wenbin [7]"]))
     answer = assistant.settings  # keep the real settings, only the model output is faked
     answer = assistant.ask(SEED_QUESTION)
@@ -94,7 +96,9 @@ def test_cli_ask_json_prints_the_answer_fields(settings: Settings) -> None:
     data = json.loads(out.stdout)
     assert {"text", "citations", "abstained", "timings"} <= set(data)
     assert "Wang Wenbin" in data["text"]
-    assert {"marker", "sentence", "title", "source", "published", "start", "end", "score"} <= set(data["citations"][0])
+    assert {"marker", "sentence", "title", "source", "published", "start", "end", "score"} <= set(
+        data["citations"][0]
+    )
 
 
 def test_cli_reports_errors_without_a_traceback(settings: Settings, tmp_path) -> None:

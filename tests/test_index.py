@@ -13,7 +13,9 @@ def _ingest(store: IndexStore, paths: list[Path], embedder: Embedder, **kw):
     return store.ingest(read_paths(paths).articles, embedder, 600, 1, progress=False, **kw)
 
 
-def test_ingest_then_reingest_unchanged_adds_nothing(tmp_path: Path, corpus_dir: Path, embedder: Embedder) -> None:
+def test_ingest_then_reingest_unchanged_adds_nothing(
+    tmp_path: Path, corpus_dir: Path, embedder: Embedder
+) -> None:
     store = IndexStore(tmp_path, "news")
     first = _ingest(store, [corpus_dir], embedder)
     assert len(first.added) == 4 and first.chunks_embedded > 0
@@ -60,7 +62,9 @@ def test_crash_mid_write_keeps_previous_version_loadable(
     assert not list(store.path.glob(".staging-*"))
 
 
-def test_corrupt_and_missing_indexes_say_how_to_rebuild(tmp_path: Path, corpus_dir: Path, embedder: Embedder) -> None:
+def test_corrupt_and_missing_indexes_say_how_to_rebuild(
+    tmp_path: Path, corpus_dir: Path, embedder: Embedder
+) -> None:
     with pytest.raises(IndexUnavailable, match="python -m qa ingest PATH --index ghost"):
         IndexStore(tmp_path, "ghost").load(embedder)
     store = IndexStore(tmp_path, "news")
@@ -73,7 +77,9 @@ def test_corrupt_and_missing_indexes_say_how_to_rebuild(tmp_path: Path, corpus_d
     assert len(store.load(embedder).articles) == 4
 
 
-def test_index_built_with_another_embedder_is_refused(tmp_path: Path, corpus_dir: Path, embedder: Embedder) -> None:
+def test_index_built_with_another_embedder_is_refused(
+    tmp_path: Path, corpus_dir: Path, embedder: Embedder
+) -> None:
     store = IndexStore(tmp_path, "news")
     _ingest(store, [corpus_dir], embedder)
     other = object.__new__(Embedder)

@@ -20,11 +20,11 @@ from qa.textnorm import contains_phrase, words
 
 MAX_ANSWER_WORDS = 40
 _MARKER = re.compile(r"\[\d+\]")
-_FUNCTION_WORDS = set(
-    "a an the of in on at to for from by with and or but is are was were be been has have had "
-    "this that these those which what who whom whose where when why how did does do its it his "
-    "her their they he she as into than then there after before about over under week recently "
-    "following new according".split()
+_FUNCTION_WORDS = frozenset(
+    """a an the of in on at to for from by with and or but is are was were be been has have had
+    this that these those which what who whom whose where when why how did does do its it his her
+    their they he she as into than then there after before about over under week recently
+    following new according""".split()
 )
 
 

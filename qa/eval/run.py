@@ -150,15 +150,11 @@ def run_eval(
 
 def _evaluate(assistant: Assistant, q: Question) -> tuple[dict, Verdict]:
     answer = assistant.ask(q.question)
-    retrieval_texts = [
-        _chunk_text(assistant, chunk_id) for chunk_id in answer.retrieved[:5]
-    ]
+    retrieval_texts = [_chunk_text(assistant, chunk_id) for chunk_id in answer.retrieved[:5]]
     cited = [c.sentence for c in answer.citations]
     phrase = " ".join(answer_words(answer.text)) if not answer.abstained else ""
     correct = is_correct(answer.text, q.answers, answer.abstained)
-    recall, precision = (
-        citation_scores(q.question, phrase, cited) if not answer.abstained else (0.0, 0.0)
-    )
+    recall, precision = citation_scores(q.question, phrase, cited) if not answer.abstained else (0.0, 0.0)
     verdict = Verdict(
         answerable=q.answerable,
         abstained=answer.abstained,
