@@ -1,0 +1,131 @@
+"""The browser chat, end to end: a real app process, a real Chromium, the real model."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qa.config import PROJECT_ROOT, Settings
+from tests.conftest import SEED_QUESTION
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python app.py` on a free port, with a private copy of the seed index."""
+    port = _free_port()
+    index_dir = tmp_path_factory.mktemp("ui-indexes")
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1"}
+    log = open(tmp_path_factory.mktemp("ui-log") / "app.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"app exited: {Path(log.name).read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        pytest.fail("app did not start")
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+def _ask(page, question: str) -> None:
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+
+
+def test_api_endpoint_answers_with_answer_dict(app_url: str) -> None:
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    result = client.predict(SEED_QUESTION, api_name="/ask")
+    assert "Wang Wenbin" in result["text"] and not result["abstained"]
+    assert "Wang Wenbin" in result["citations"][0]["sentence"]
+    with pytest.raises(Exception, match="empty"):
+        client.predict("   ", api_name="/ask")
+
+
+def test_browser_question_shows_answer_and_highlighted_source(app_url: str, browser, tmp_path: Path) -> None:
+    page = browser.new_page()
+    page.goto(app_url)
+    _ask(page, SEED_QUESTION)
+    page.locator("#sources mark").first.wait_for(timeout=120_000)
+    assert "Wang Wenbin" in page.locator("#chat").inner_text()
+    highlighted = page.locator("#sources mark").first.inner_text()
+    assert "Wang Wenbin" in highlighted
+    assert page.locator("#source-1").is_visible()
+    page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
+    assert (tmp_path / "answer.png").stat().st_size > 0
+
+
+def test_browser_empty_and_oversized_messages_get_a_notice(app_url: str, browser) -> None:
+    page = browser.new_page()
+    page.goto(app_url)
+    _ask(page, "x" * 2500)
+    page.get_by_text("the limit is 2,000").wait_for(timeout=60_000)
+
+
+def test_upload_adds_an_article_that_can_then_be_asked(app_url: str, browser, tmp_path: Path) -> None:
+    article = tmp_path / "lighthouse.txt"
+    article.write_text(
+        "Lighthouse keeper retires after forty years\n"
+        "Keeper Oskar Lindahl retired on Sunday after forty years at the Kestrel Point lighthouse. "
+        "The lighthouse will be automated next spring, the coast authority said.\n"
+    )
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    binary = tmp_path / "blob.txt"
+    binary.write_bytes(b"\x00\x01binary\x00")
+    page = browser.new_page()
+    page.goto(app_url)
+    page.get_by_text("Index and settings").click()
+    page.locator("#upload input[type=file]").set_input_files([str(article), str(empty), str(binary)])
+    status = page.locator("#upload-status")
+    status.get_by_text("1 added").wait_for(timeout=120_000)
+    text = status.inner_text()
+    assert "empty.txt: skipped, empty file" in text and "blob.txt: skipped, binary file" in text
+    _ask(page, "Who retired from the Kestrel Point lighthouse?")
+    page.locator("#sources mark").first.wait_for(timeout=120_000)
+    assert "Oskar Lindahl" in page.locator("#chat").inner_text()
+    assert "Oskar Lindahl" in page.locator("#sources").inner_text()
