@@ -144,7 +144,7 @@ class Assistant:
                 yield piece
             answer.raw_output = "".join(pieces)
             answer.model = self.generator.name
-            grounded = self._decide(question, prompt, answer.raw_output, retrieval.evidence)
+            grounded = self._decide(question, answer.raw_output, retrieval.evidence)
         if grounded is not None:
             answer.citations = citations_for(retrieval.evidence, grounded.supporting)
             answer.text = answer_text(grounded.phrase, answer.citations)
@@ -157,9 +157,10 @@ class Assistant:
         }
         yield answer
 
-    def _decide(self, question: str, prompt: str, raw: str, evidence: list[Evidence]) -> Grounded | None:
+    def _decide(self, question: str, raw: str, evidence: list[Evidence]) -> Grounded | None:
         """Settle on a grounded answer: the model's own phrase if the evidence carries it, and
-        (in "choose" mode) every name, number or quote of the evidence, ranked by likelihood."""
+        (in "choose" mode) every name, number or quote of the evidence, each judged by the
+        model's likelihood of it as the answer given its own sentence."""
         generated = ground(raw, evidence)
         if self.settings.answer_mode != "choose":
             return generated
@@ -168,8 +169,13 @@ class Assistant:
             add_candidate(candidates, generated.phrase, generated.supporting[0])
         if not candidates:
             return None
-        scores = self.generator.score_continuations(prompt, [c.text for c in candidates])
-        best = rank(candidates, scores, evidence)[0]
+        scores: dict[int, tuple[float, int]] = {}
+        for position in sorted({c.evidence for c in candidates}):
+            group = [i for i, c in enumerate(candidates) if c.evidence == position]
+            prompt = self.prompts.render("answer", question=question, evidence=[evidence[position]])
+            judged = self.generator.score_continuations(prompt, [candidates[i].text for i in group])
+            scores.update(zip(group, judged, strict=True))
+        best = rank(candidates, [scores[i] for i in range(len(candidates))], evidence)[0]
         cited = [best.evidence]
         if generated is not None and normalize(generated.phrase) == normalize(best.text):
             cited = generated.supporting

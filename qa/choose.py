@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 
 from qa.retrieve import Evidence
-from qa.textnorm import normalize, words
+from qa.textnorm import contains_phrase, normalize, words
 
 # Runs of capitalised words (names, places, organisations, titles), allowing short joiners.
 _PROPER = re.compile(
-    r"(?:[A-Z][\w'’.&-]*|[0-9]+[A-Za-z]*)(?:\s+(?:(?:of|the|de|da|del|der|van|von|la|le|and|&|for)\s+)?"
+    r"(?:[A-Z][\w'’.&-]*|[0-9]+[A-Za-z]*)(?:\s+(?:(?:of|the|de|da|del|der|van|von|la|le|for)\s+)?"
     r"(?:[A-Z][\w'’.&-]*|[0-9]+))*"
 )
 _NUMBER = re.compile(
@@ -33,20 +33,34 @@ _LONE_STOPWORDS = {
     "that", "he", "she", "they", "we", "i", "when", "while", "after", "before", "by", "from",
     "with", "of", "to", "mr", "mrs", "ms", "dr", "said", "says", "there", "what", "who",
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "according",
+    "yet", "some", "despite", "however", "meanwhile", "still", "also", "many", "most", "other",
+    "such", "here", "now", "then", "today", "although", "instead", "even", "only",
 }  # fmt: skip
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+_WANTS_NUMBER = re.compile(
+    r"\bhow (many|much|old|long|far|big|tall|large)\b|\bwhat (year|percentage|number|age|date)\b|"
+    r"\bwhen\b|\bwhich (year|day|date)\b",
+    re.I,
+)
 
 
 @dataclass
 class Candidate:
     text: str
     evidence: int  # position of the first (best-ranked) evidence sentence that carries it
+    generated: bool = False  # the model wrote this phrase itself
     logprob: float = 0.0
     tokens: int = 1
     score: float = 0.0
 
 
-def extract_candidates(question: str, evidence: list[Evidence], limit: int = 24) -> list[Candidate]:
-    """Names, numbers and quoted phrases from the evidence that the question does not already say."""
+def extract_candidates(question: str, evidence: list[Evidence], limit: int = 40) -> list[Candidate]:
+    """Names, numbers and quoted phrases from the evidence that the question does not already say.
+
+    The question's form filters them: a "how many / when" question wants a number, a
+    "who / which" question does not."""
     asked = set(words(question))
     seen: set[str] = set()
     found: list[Candidate] = []
@@ -57,6 +71,7 @@ def extract_candidates(question: str, evidence: list[Evidence], limit: int = 24)
         spans += [m.group(1) for m in _QUOTED.finditer(text)]
         for span in spans:
             span = _LEADING_FUNCTION.sub("", span.strip(" .,;:'’\"-")).strip(" .,;:'’\"-")
+            span = _POSSESSIVE.sub("", span)
             key = normalize(span)
             tokens = key.split()
             if not key or key in seen or len(tokens) > 8:
@@ -65,21 +80,50 @@ def extract_candidates(question: str, evidence: list[Evidence], limit: int = 24)
                 continue  # the question's own words, or nothing but function words
             seen.add(key)
             found.append(Candidate(span, position))
-    return found[:limit]
+    wants_number = bool(_WANTS_NUMBER.search(question))
+    typed = [c for c in found if any(ch.isdigit() for ch in c.text) == wants_number]
+    return (typed or found)[:limit]
 
 
 def add_candidate(candidates: list[Candidate], text: str, evidence: int) -> None:
+    """Add the model's own (grounded) phrase, or mark the matching candidate as generated."""
     key = normalize(text)
-    if key and all(normalize(c.text) != key for c in candidates):
-        candidates.append(Candidate(text, evidence))
+    for candidate in candidates:
+        if normalize(candidate.text) == key:
+            candidate.generated = True
+            return
+    if key:
+        candidates.append(Candidate(text, evidence, generated=True))
 
 
 def rank(
     candidates: list[Candidate], scores: list[tuple[float, int]], evidence: list[Evidence]
 ) -> list[Candidate]:
-    """Order by length-normalised log-likelihood plus a prior for better-ranked evidence."""
+    """Order candidates by likelihood, by how often the evidence repeats them (better-ranked
+    sentences count more), and by whether the model wrote them itself.
+
+    A short form of a longer candidate ("Biden" in "President Joe Biden") is one entity: its
+    evidence counts for the longer form, which is the one shown."""
     for candidate, (logprob, count) in zip(candidates, scores, strict=True):
         candidate.logprob, candidate.tokens = logprob, count
-        prior = evidence[candidate.evidence].score
-        candidate.score = logprob / count**0.5 + 1.0 * prior
-    return sorted(candidates, key=lambda c: -c.score)
+    texts = [words(c.text) for c in candidates]
+    mentions = [
+        sum(1.0 / (1 + i) for i, e in enumerate(evidence) if contains_phrase(e.text, c.text))
+        for c in candidates
+    ]
+    ranked = []
+    for i, candidate in enumerate(candidates):
+        if any(_is_short_form(texts[i], other) for other in texts):
+            continue
+        group = [j for j, other in enumerate(texts) if j == i or _is_short_form(other, texts[i])]
+        candidate.logprob = max(candidates[j].logprob for j in group)
+        generated = any(candidates[j].generated for j in group)
+        repeated = sum(mentions[j] for j in group)
+        candidate.score = candidate.logprob + repeated + 1.0 * generated
+        ranked.append(candidate)
+    return sorted(ranked, key=lambda c: -c.score)
+
+
+def _is_short_form(short: list[str], full: list[str]) -> bool:
+    """`short` is the last word of the name `full` (a surname: "Brody" of "Adrien Brody")."""
+    return len(short) == 1 and 2 <= len(full) <= 5 and full[-1] == short[0]

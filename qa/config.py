@@ -43,18 +43,18 @@ class Settings:
     embedder: str | None = None
     n_ctx: int = 2048
     n_threads: int = field(default_factory=_default_threads)
-    max_answer_tokens: int = 24
+    max_answer_tokens: int = 12
     # "choose": rank the evidence's names/numbers/quotes and the model's own phrase by the
     # model's likelihood (best for small base models); "generate": keep the model's phrase.
     answer_mode: str = "choose"
     # Chunking: sentences are packed into chunks of about this many characters,
     # consecutive chunks sharing `chunk_overlap` sentences.
-    chunk_chars: int = 600
+    chunk_chars: int = 1200
     chunk_overlap: int = 1
     # Retrieval.
     top_k: int = 5
     candidates: int = 40
-    evidence_sentences: int = 6
+    evidence_sentences: int = 8
     # An answer is given only when the best evidence sentence scores at least this much
     # support (fraction of the question's key terms it and its article title carry, see retrieve.py).
     min_support: float = 0.30

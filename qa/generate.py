@@ -77,29 +77,35 @@ class Generator:
     def score_continuations(self, prompt: str, continuations: list[str]) -> list[tuple[float, int]]:
         """Log-probability (sum, token count) of each continuation after `prompt`.
 
-        The prompt is evaluated once; each continuation reuses its KV cache, so ranking ten
-        candidate answers costs about as much as generating a few tokens."""
+        Only the part of the prompt that differs from the previous call is evaluated, and each
+        continuation reuses the prompt's KV cache, so scoring many short prompts that share a
+        few-shot prefix costs little more than reading them once."""
         import numpy as np
 
         llm = self.llm
         with self.lock:
-            prompt_tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
-            llm.reset()
-            llm.eval(prompt_tokens)
+            tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+            cached = llm.input_ids[: llm.n_tokens]
+            common = 0
+            limit = min(len(cached), len(tokens) - 1)  # re-evaluate at least the last token
+            while common < limit and cached[common] == tokens[common]:
+                common += 1
+            llm.n_tokens = common
+            llm.eval(tokens[common:])
             n_prompt = llm.n_tokens
             after_prompt = self._last_logprobs(np)
             results = []
             for text in continuations:
-                tokens = llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False)
-                if not tokens:
+                pieces = llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False)
+                if not pieces:
                     results.append((float("-inf"), 1))
                     continue
-                total = float(after_prompt[tokens[0]])
+                total = float(after_prompt[pieces[0]])
                 llm.n_tokens = n_prompt
-                for previous, following in zip(tokens, tokens[1:], strict=False):
+                for previous, following in zip(pieces, pieces[1:], strict=False):
                     llm.eval([previous])
                     total += float(self._last_logprobs(np)[following])
-                results.append((total, len(tokens)))
+                results.append((total, len(pieces)))
             llm.n_tokens = n_prompt
             llm._requires_eval = True  # logits now belong to a candidate, not the prompt
         return results

@@ -1,0 +1,113 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.config import PROJECT_ROOT, Settings
+from qa.eval.metrics import Verdict, aggregate, citation_scores, is_correct, supports, token_f1
+
+
+def test_answer_match_is_whole_word_and_normalised() -> None:
+    assert is_correct("Iran [1]", ["Iran"])
+    assert not is_correct("Iranian officials [1]", ["Iran"])
+    assert is_correct("the new york times", ["New York"])
+    assert is_correct("Café Müller, in Berlin.", ["cafe muller"])
+    assert not is_correct("Iran", ["Iran"], abstained=True)
+
+
+def test_answers_over_forty_words_are_wrong() -> None:
+    forty = "Paris " + " ".join(["word"] * 39)
+    assert is_correct(forty, ["Paris"])
+    assert not is_correct(forty + " more", ["Paris"])
+    assert is_correct(forty + " [1] [2]", ["Paris"])  # markers are not words
+
+
+def test_token_f1() -> None:
+    assert token_f1("Joe Biden", ["President Joe Biden"]) == pytest.approx(0.8)
+    assert token_f1("nothing here", ["Paris"]) == 0.0
+    assert token_f1("Paris", ["Lyon", "Paris"]) == 1.0
+
+
+def test_lexical_citation_judge() -> None:
+    question = "Which city hosted the summit on climate finance?"
+    good = "The summit on climate finance was hosted by Nairobi on Monday."
+    off_topic = "Nairobi has a population of about five million."
+    assert supports([good], question, "Nairobi")
+    assert not supports([off_topic], question, "Nairobi")
+    assert citation_scores(question, "Nairobi", [good, off_topic]) == (1.0, 0.5)
+    assert citation_scores(question, "Nairobi", []) == (0.0, 0.0)
+
+
+def test_aggregate_rates() -> None:
+    def verdict(answerable: bool, abstained: bool, correct: bool) -> Verdict:
+        return Verdict(answerable, abstained, correct, float(correct), True, correct, 1.0, 1.0, 1.0, 2)
+
+    metrics = aggregate(
+        [verdict(True, False, True), verdict(True, True, False), verdict(False, True, False),
+         verdict(False, False, False)]
+    )  # fmt: skip
+    assert metrics["n"] == 4 and metrics["n_answerable"] == 2
+    assert metrics["answer_accuracy"] == 0.5
+    assert metrics["answer_rate_answerable"] == 0.5
+    assert metrics["abstain_rate_unanswerable"] == 0.5
+    assert metrics["citation_support"] == 1.0
+
+
+def _write_pack(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    articles = [
+        {"id": "a1", "title": "Harbour bridge reopens in Tallport", "url": "https://example.org/bridge",
+         "published": "2026-03-02", "text": "The Lindqvist bridge in Tallport reopened on Monday after "
+         "two years of repairs. Engineer Mira Solberg led the restoration team. Traffic resumed at noon."},
+        {"id": "a2", "title": "Chess prodigy wins national title", "url": "https://example.org/chess",
+         "published": "2026-02-01", "text": "Ten-year-old Ines Carvalho won the national chess title in "
+         "Braga. She beat three grandmasters on the way to the title."},
+    ]  # fmt: skip
+    questions = [
+        {"id": "q1", "question": "Which engineer led the restoration of the Lindqvist bridge?",
+         "answers": ["Mira Solberg"], "answerable": True},
+        {"id": "q2", "question": "Who won the national chess title in Braga?",
+         "answers": ["Ines Carvalho"], "answerable": True},
+        {"id": "q3", "question": "What is the boiling point of liquid nitrogen in kelvin?",
+         "answers": ["77"], "answerable": False},
+    ]  # fmt: skip
+    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(a) for a in articles) + "\n")
+    (folder / "questions.jsonl").write_text("\n".join(json.dumps(q) for q in questions) + "\n")
+    return folder
+
+
+def test_eval_command_end_to_end(tmp_path: Path, settings: Settings) -> None:
+    pack = _write_pack(tmp_path / "tinypack")
+    report = tmp_path / "report"
+    env = {"QA_INDEX_DIR": str(tmp_path / "indexes"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "qa", "eval", str(pack), "--report", str(report)]
+    subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, text=True)
+    metrics = json.loads((report / "metrics.json").read_text())
+    for key in ["n", "n_answerable", "answer_accuracy", "token_f1", "evidence_recall_at_5",
+                "citation_support", "citation_precision", "citation_recall", "answer_rate_answerable",
+                "abstain_rate_unanswerable", "latency_p50_s", "latency_p95_s", "mean_answer_words"]:  # fmt: skip
+        assert key in metrics and key in metrics["packs"]["tinypack"]
+    assert metrics["n"] == 3 and metrics["n_answerable"] == 2
+    assert metrics["evidence_recall_at_5"] == 1.0
+    assert metrics["answer_accuracy"] == 1.0
+    assert metrics["abstain_rate_unanswerable"] == 1.0
+    rows = [json.loads(line) for line in (report / "results.jsonl").read_text().splitlines()]
+    assert {r["id"] for r in rows} == {"q1", "q2", "q3"}
+    assert all({"question", "gold", "answer", "citations", "retrieved", "verdict", "latency_s"} <= set(r) for r in rows)
+    assert (report / "report.md").read_text().startswith("# Evaluation report")
+    assert (report / "report.png").stat().st_size > 1000
+    # A rerun reuses the cached pack index instead of embedding again.
+    indexes = sorted(p.name for p in (tmp_path / "indexes").iterdir())
+    subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, text=True)
+    assert sorted(p.name for p in (tmp_path / "indexes").iterdir()) == indexes
+
+
+def test_eval_with_questions_and_corpus_flags(tmp_path: Path) -> None:
+    pack = _write_pack(tmp_path / "p")
+    env = {"QA_INDEX_DIR": str(tmp_path / "indexes"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "qa", "eval", "--questions", str(pack / "questions.jsonl"),
+               "--corpus", str(pack / "corpus.jsonl"), "--report", str(tmp_path / "r"), "--limit", "1"]  # fmt: skip
+    subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, text=True)
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["n"] == 1
