@@ -3,9 +3,9 @@
 Two stages:
 1. Chunks: BM25 (bm25s) and dense (FAISS) rankings fused by reciprocal rank. Lexical search
    catches the rare names and terms of news questions; dense search catches paraphrase.
-2. Sentences: every sentence of the best chunks is scored on its own (dense similarity to the
-   question, IDF-weighted term overlap with the question, and its chunk's rank), and the
-   `support` of a sentence is the share of the question's key terms found in it or its title.
+2. Sentences: every sentence of the best chunks is scored on its own: dense similarity to the
+   question of the sentence alone and of the sentence read with its title, plus its `support`,
+   the IDF-weighted share of the question's key terms found in the sentence or its title.
    Support decides whether there is evidence at all: below a threshold the assistant abstains.
 """
 
@@ -28,6 +28,7 @@ from qa.records import Article, Chunk
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 RRF_K = 60
+SENTENCE_CHUNKS = 8  # passages whose sentences are scored one by one
 _TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
 _HTML_TAG = re.compile(r"<[^>]+>")
 # Quiz phrasing that names no fact: it only adds noise to both rankings.
@@ -114,8 +115,14 @@ class Retriever:
             return Retrieval(query, [], [])
         query_vector = self.embedder.encode([query])[0]
         chunks = self._chunks(query, query_vector, candidates)
-        evidence = self._sentences(query, query_vector, chunks[: max(top_k, 8)])
-        return Retrieval(query, chunks[:top_k], evidence[:n_evidence])
+        read = max(top_k, SENTENCE_CHUNKS)
+        evidence = self._sentences(query, query_vector, chunks[:read])
+        # The passages read closely are re-ordered by their best sentence.
+        best: dict[int, float] = {}
+        for e in evidence:
+            best[e.chunk_rank] = max(best.get(e.chunk_rank, -1e9), e.score)
+        reordered = sorted(chunks[:read], key=lambda h: -best.get(h.rank, -1e9)) + chunks[read:]
+        return Retrieval(query, reordered[:top_k], evidence[:n_evidence])
 
     def _chunk_text(self, chunk: Chunk) -> str:
         return f"{self.index.articles[chunk.article_id].title}\n{chunk.text}"
@@ -147,18 +154,19 @@ class Retriever:
         keys = list(seen)
         articles = self.index.articles
         texts = [articles[a].sentence(i) for a, i in keys]
-        similarity = self.embedder.encode(texts) @ query_vector
+        # Each sentence is also read with its title: "He said..." often needs the headline.
+        titled = [f"{articles[a].title}. {text}" for (a, _), text in zip(keys, texts, strict=True)]
+        vectors = self.embedder.encode(texts + titled)
+        similarity = vectors[: len(texts)] @ query_vector
+        titled_similarity = vectors[len(texts) :] @ query_vector
         weights = {t: self.idf(t) for t in set(self.terms(query))}
         total = sum(weights.values()) or 1.0
         evidence = []
-        for (article_id, i), text, sim in zip(keys, texts, similarity, strict=True):
+        for n, ((article_id, i), text) in enumerate(zip(keys, texts, strict=True)):
             article = articles[article_id]
-            sentence_terms = set(self.terms(text))
-            title_terms = set(self.terms(article.title))
-            overlap = sum(w for t, w in weights.items() if t in sentence_terms) / total
-            support = sum(w for t, w in weights.items() if t in sentence_terms | title_terms) / total
-            rank = seen[(article_id, i)]
-            score = float(sim) + overlap + 0.5 / (1 + rank)
-            evidence.append(Evidence(article, i, score, support, rank))
+            covered = set(self.terms(text)) | set(self.terms(article.title))
+            support = sum(w for t, w in weights.items() if t in covered) / total
+            score = float(similarity[n] + titled_similarity[n]) + support
+            evidence.append(Evidence(article, i, score, support, seen[(article_id, i)]))
         evidence.sort(key=lambda e: -e.score)
         return evidence

@@ -108,3 +108,17 @@ def test_cli_reports_errors_without_a_traceback(settings: Settings, tmp_path) ->
         capture_output=True, text=True, cwd=PROJECT_ROOT, env=env,
     )  # fmt: skip
     assert out.returncode == 2 and "No such file or folder" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_models_given_by_path_work(tmp_path) -> None:
+    """Any GGUF file and any sentence-transformers folder can be used by path."""
+    from qa.embed import default_embedder_path
+    from qa.generate import default_model_path
+
+    settings = Settings.from_env().replace(index_dir=tmp_path)
+    bot = Assistant(
+        model_path=str(default_model_path()), embedder=str(default_embedder_path()), settings=settings
+    )
+    assert bot.embedder.name == default_embedder_path().name  # an index remembers which model built it
+    answer = bot.ask(SEED_QUESTION)
+    assert "Wang Wenbin" in answer.text and answer.model.endswith(".gguf")

@@ -55,6 +55,11 @@ def test_aggregate_rates() -> None:
     assert metrics["citation_support"] == 1.0
 
 
+METRIC_KEYS = """n n_answerable answer_accuracy token_f1 evidence_recall_at_5 citation_support
+citation_precision citation_recall answer_rate_answerable abstain_rate_unanswerable latency_p50_s
+latency_p95_s mean_answer_words""".split()
+
+
 def _write_pack(folder: Path) -> Path:
     folder.mkdir(parents=True)
     articles = [
@@ -85,9 +90,7 @@ def test_eval_command_end_to_end(tmp_path: Path, settings: Settings) -> None:
     command = [sys.executable, "-m", "qa", "eval", str(pack), "--report", str(report)]
     subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, text=True)
     metrics = json.loads((report / "metrics.json").read_text())
-    for key in ["n", "n_answerable", "answer_accuracy", "token_f1", "evidence_recall_at_5",
-                "citation_support", "citation_precision", "citation_recall", "answer_rate_answerable",
-                "abstain_rate_unanswerable", "latency_p50_s", "latency_p95_s", "mean_answer_words"]:  # fmt: skip
+    for key in METRIC_KEYS:
         assert key in metrics and key in metrics["packs"]["tinypack"]
     assert metrics["n"] == 3 and metrics["n_answerable"] == 2
     assert metrics["evidence_recall_at_5"] == 1.0
@@ -95,7 +98,8 @@ def test_eval_command_end_to_end(tmp_path: Path, settings: Settings) -> None:
     assert metrics["abstain_rate_unanswerable"] == 1.0
     rows = [json.loads(line) for line in (report / "results.jsonl").read_text().splitlines()]
     assert {r["id"] for r in rows} == {"q1", "q2", "q3"}
-    assert all({"question", "gold", "answer", "citations", "retrieved", "verdict", "latency_s"} <= set(r) for r in rows)
+    fields = {"question", "gold", "answer", "citations", "retrieved", "verdict", "latency_s"}
+    assert all(fields <= set(r) for r in rows)
     assert (report / "report.md").read_text().startswith("# Evaluation report")
     assert (report / "report.png").stat().st_size > 1000
     # A rerun reuses the cached pack index instead of embedding again.
@@ -108,6 +112,21 @@ def test_eval_with_questions_and_corpus_flags(tmp_path: Path) -> None:
     pack = _write_pack(tmp_path / "p")
     env = {"QA_INDEX_DIR": str(tmp_path / "indexes"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, "-m", "qa", "eval", "--questions", str(pack / "questions.jsonl"),
-               "--corpus", str(pack / "corpus.jsonl"), "--report", str(tmp_path / "r"), "--limit", "1"]  # fmt: skip
+               "--corpus", str(pack / "corpus.jsonl"), "--report", str(tmp_path / "r"),
+               "--limit", "1"]  # fmt: skip
     subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, text=True)
     assert json.loads((tmp_path / "r" / "metrics.json").read_text())["n"] == 1
+
+
+def test_bench_command_writes_json_and_prints_a_table(tmp_path: Path) -> None:
+    pack = _write_pack(tmp_path / "benchpack")
+    out = tmp_path / "bench.json"
+    env = {"QA_INDEX_DIR": str(tmp_path / "indexes"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "qa", "bench", "--pack", str(pack), "--sizes", "1000,5000",
+               "--out", str(out)]  # fmt: skip
+    run = subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, text=True)
+    results = json.loads(out.read_text())
+    assert results["ingest_pack"]["chunks"] > 0 and results["ingest_pack"]["ingest_vs_raw_encode"] > 0
+    assert results["ask_seed"]["latency_p50_s"] > 0 and results["ask_pack"]["questions"] == 3
+    assert set(results["search"]) == {"1000", "5000"}
+    assert "search p50 at 5,000 chunks" in run.stdout
