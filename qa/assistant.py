@@ -102,27 +102,34 @@ class Assistant:
             self.index = index
         return report
 
-    def retrieve(self, question: str, history: list[str] | None = None) -> Retrieval:
+    def retrieve(
+        self, question: str, history: list[str] | None = None, top_k: int | None = None
+    ) -> Retrieval:
         query = question
         if history:
             # A follow-up ("and what did Russia say?") is searched with the previous question.
             query = f"{history[-1]} {question}"
         s = self.settings
-        return self.retriever.retrieve(query, s.top_k, s.candidates, s.evidence_sentences)
+        return self.retriever.retrieve(query, top_k or s.top_k, s.candidates, s.evidence_sentences)
 
-    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+    def ask(self, question: str, history: list[str] | None = None, top_k: int | None = None) -> Answer:
         answer = None
-        for event in self.stream(question, history):
+        for event in self.stream(question, history, top_k):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: list[str] | None = None) -> Iterator[str | Answer]:
-        """Yield text pieces while the model writes, then the final grounded `Answer`."""
+    def stream(
+        self, question: str, history: list[str] | None = None, top_k: int | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield text pieces while the model writes, then the final grounded `Answer`.
+
+        `history` holds the earlier questions of a conversation: a follow-up is searched
+        together with the question before it."""
         question = validate_question(question)
         started = time.perf_counter()
-        retrieval = self.retrieve(question, history)
+        retrieval = self.retrieve(question, history, top_k)
         retrieved_at = time.perf_counter()
         answer = Answer(
             question=question,

@@ -99,7 +99,7 @@ def _text_of(content: object) -> str:
     return str(content or "")
 
 
-def upload_files(assistant: Assistant, files: list[str] | None) -> str:
+def upload_files(assistant: Assistant, files: list[str] | None, show_progress: bool = False) -> str:
     """Read each uploaded file with the ingest readers and add what is readable to the index."""
     if not files:
         return "No file chosen."
@@ -124,7 +124,7 @@ def upload_files(assistant: Assistant, files: list[str] | None) -> str:
         read_file(path, result, display_name=f"upload:{name}")
     report = IngestReport(skipped=list(result.skipped))
     if result.articles:
-        assistant.add_articles(result.articles, report, progress=False)
+        assistant.add_articles(result.articles, report, progress=show_progress)
     lines = [f"**Index `{assistant.index.name}`**: {report.summary()}"]
     lines += [f"- added: {t}" for t in report.added]
     lines += [f"- replaced: {t}" for t in report.replaced]
@@ -140,8 +140,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         previous = [_text_of(m["content"]) for m in history if m.get("role") == "user"]
         history.append({"role": "user", "content": message})
         try:
-            assistant.settings = assistant.settings.replace(top_k=int(top_k))
-            stream = assistant.stream(message, previous[-1:] or None)
+            stream = assistant.stream(message, previous[-1:] or None, top_k=int(top_k))
             history.append({"role": "assistant", "content": "…"})
             yield history, gr.update(), gr.update(), ""
             partial = ""
@@ -174,8 +173,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
-    def do_upload(files: list | None) -> tuple[str, str, gr.Dropdown]:
-        message = upload_files(assistant, files)
+    def do_upload(
+        files: list | None,
+        progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008
+    ) -> tuple[str, str, gr.Dropdown]:
+        progress(0, desc="Reading and indexing…")
+        message = upload_files(assistant, files, show_progress=True)
         return message, index_stats(assistant), gr.update(choices=list_indexes(assistant.settings.index_dir))
 
     with gr.Blocks(title="News QA: answers with cited sentences") as demo:

@@ -86,6 +86,18 @@ def test_api_endpoint_answers_with_answer_dict(app_url: str) -> None:
         client.predict("   ", api_name="/ask")
 
 
+def test_eight_concurrent_questions_are_all_answered(app_url: str) -> None:
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    questions = [SEED_QUESTION, "Who will Xi Jinping meet in Russia?"] * 4
+    jobs = [client.submit(q, api_name="/ask") for q in questions]
+    results = [job.result(timeout=300) for job in jobs]
+    assert len(results) == 8
+    assert all(r["question"] == q for r, q in zip(results, questions, strict=True))
+    assert all("Wang Wenbin" in r["text"] for r in results[::2])
+
+
 def test_browser_question_shows_answer_and_highlighted_source(app_url: str, browser, tmp_path: Path) -> None:
     page = browser.new_page()
     page.goto(app_url)
@@ -129,3 +141,28 @@ def test_upload_adds_an_article_that_can_then_be_asked(app_url: str, browser, tm
     page.locator("#sources mark").first.wait_for(timeout=120_000)
     assert "Oskar Lindahl" in page.locator("#chat").inner_text()
     assert "Oskar Lindahl" in page.locator("#sources").inner_text()
+
+
+class _Upload:
+    """What Gradio hands the upload handler: a temp path plus the name the client sent."""
+
+    def __init__(self, path: Path, orig_name: str):
+        self.name, self.orig_name = str(path), orig_name
+
+
+def test_upload_rejects_path_tricks_and_oversized_files(
+    assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.ui as ui
+
+    tricky = tmp_path / "x.txt"
+    tricky.write_text("A harmless article. It has two sentences.")
+    big = tmp_path / "big.txt"
+    big.write_text("Big article sentence. " * 200)
+    monkeypatch.setattr(ui, "MAX_UPLOAD_BYTES", 1024)
+    before = len(assistant.index.articles)
+    message = ui.upload_files(assistant, [_Upload(tricky, "../../x.txt"), _Upload(big, "big.txt")])
+    assert "../../x.txt: rejected, the file name contains a path" in message
+    assert "big.txt: rejected" in message and "upload limit" in message
+    assert len(assistant.index.articles) == before
+    assert "No file chosen" in ui.upload_files(assistant, [])
