@@ -26,7 +26,8 @@ _NUMBER = re.compile(
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,60})[”\"]")
 _LEADING_FUNCTION = re.compile(
     r"^(?:The|A|An|In|On|At|But|And|For|As|If|It|Its|This|That|These|Those|He|She|They|We|"
-    r"When|While|After|Before|By|From|With|Of|To|Last|Next|On)\s+"
+    r"When|While|After|Before|By|From|With|Of|To|Last|Next|On|Watch|Video|Photos|Read|Related|"
+    r"Listen|Opinion|Analysis|Advertisement)\s+"
 )
 _LONE_STOPWORDS = {
     "the", "a", "an", "in", "on", "at", "but", "and", "for", "as", "if", "it", "its", "this",
@@ -62,6 +63,9 @@ def extract_candidates(question: str, evidence: list[Evidence], limit: int = 40)
     The question's form filters them: a "how many / when" question wants a number, a
     "who / which" question does not."""
     asked = set(words(question))
+    # Words written lower case somewhere in the evidence are common words, even when a
+    # sentence happens to start with them ("Reducing ...", "Her ...", "Video ...").
+    common = {w for e in evidence for w in re.findall(r"\b[a-z][a-z'’-]+\b", e.text)}
     seen: set[str] = set()
     found: list[Candidate] = []
     for position, item in enumerate(evidence):
@@ -78,6 +82,8 @@ def extract_candidates(question: str, evidence: list[Evidence], limit: int = 40)
                 continue
             if all(t in asked or t in _LONE_STOPWORDS for t in tokens):
                 continue  # the question's own words, or nothing but function words
+            if len(tokens) == 1 and tokens[0] in common and not span[0].isdigit():
+                continue
             seen.add(key)
             found.append(Candidate(span, position))
     wants_number = bool(_WANTS_NUMBER.search(question))
