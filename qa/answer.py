@@ -29,6 +29,11 @@ class Answer:
     text: str
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
+    # How much of the question's key terms the best evidence sentence (with its title) carries:
+    # below `min_support` the assistant abstains without asking the model.
+    support: float = 0.0
+    # The chosen answer's ranking score ("choose" mode), for tracing and calibration.
+    answer_score: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
     # Provenance: what was searched and what produced the answer.
     retrieved: list[str] = field(default_factory=list)

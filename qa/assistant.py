@@ -139,6 +139,7 @@ class Assistant:
             searched=[e.text for e in retrieval.evidence],
             index=self.settings.index,
             settings_hash=self.settings.fingerprint(),
+            support=round(retrieval.best_support, 4),
         )
         grounded = None
         if retrieval.evidence and retrieval.best_support >= self.settings.min_support:
@@ -152,10 +153,14 @@ class Assistant:
             answer.raw_output = "".join(pieces)
             answer.model = self.generator.name
             grounded = self._decide(question, answer.raw_output, retrieval.evidence)
+        if grounded is not None and (grounded.score or 0.0) < self.settings.min_answer_score:
+            answer.answer_score = grounded.score
+            grounded = None  # too weak to show: abstain rather than guess
         if grounded is not None:
             answer.citations = citations_for(retrieval.evidence, grounded.supporting)
             answer.text = answer_text(grounded.phrase, answer.citations)
             answer.abstained = False
+            answer.answer_score = grounded.score
         finished = time.perf_counter()
         answer.timings = {
             "retrieve_s": round(retrieved_at - started, 4),
@@ -186,7 +191,7 @@ class Assistant:
         cited = [best.evidence]
         if generated is not None and normalize(generated.phrase) == normalize(best.text):
             cited = generated.supporting
-        return Grounded(best.text, cited)
+        return Grounded(best.text, cited, round(best.score, 4))
 
 
 _cache: dict[tuple, Assistant] = {}

@@ -25,6 +25,7 @@ class Grounded:
 
     phrase: str
     supporting: list[int]
+    score: float | None = None
 
 
 def parse_output(raw: str) -> tuple[str, list[int]]:

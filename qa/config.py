@@ -57,7 +57,11 @@ class Settings:
     evidence_sentences: int = 8
     # An answer is given only when the best evidence sentence scores at least this much
     # support (fraction of the question's key terms it and its article title carry, see retrieve.py).
-    min_support: float = 0.30
+    min_support: float = 0.25
+    # In "choose" mode, an answer whose ranking score (log-likelihood, repetition, agreement
+    # with the model's own phrase; see choose.rank) falls below this is withheld too.
+    # Calibrated for the default model on the dev weeks as a whole; -1e9 disables it.
+    min_answer_score: float = -6.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

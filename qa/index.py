@@ -26,6 +26,7 @@ import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -90,6 +91,15 @@ class Index:
             return []
         scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    @cached_property
+    def chunks_by_id(self) -> dict[str, Chunk]:
+        return {c.id: c for c in self.chunks}
+
+    def passage(self, chunk_id: str) -> str:
+        """Title and text of a retrieved chunk, by the id an `Answer.retrieved` lists."""
+        chunk = self.chunks_by_id[chunk_id]
+        return embedding_text(self.articles[chunk.article_id], chunk)
 
     def chunk_vectors(self) -> np.ndarray:
         if self.vectors.ntotal == 0:
@@ -188,7 +198,7 @@ class IndexStore:
             keep_rows = [i for i, c in enumerate(previous.chunks if previous else []) if c.article_id in kept]
             new_chunks = [c for a in fresh.values() for c in chunk_article(a, chunk_chars, chunk_overlap)]
             new_vectors = embedder.encode(
-                [_embedding_text(fresh[c.article_id], c) for c in new_chunks], progress=progress
+                [embedding_text(fresh[c.article_id], c) for c in new_chunks], progress=progress
             )
             report.chunks_embedded = len(new_chunks)
             vectors = faiss.IndexFlatIP(embedder.dim)
@@ -269,7 +279,7 @@ def _chunk(article: Article, first: int, last: int) -> Chunk:
     return Chunk(article.id, first, last, text)
 
 
-def _embedding_text(article: Article, chunk: Chunk) -> str:
+def embedding_text(article: Article, chunk: Chunk) -> str:
     """The title travels with every chunk: a passage rarely names its own topic."""
     return f"{article.title}\n{chunk.text}"
 

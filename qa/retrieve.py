@@ -22,7 +22,7 @@ import numpy as np
 import Stemmer
 
 from qa.embed import Embedder
-from qa.index import Index
+from qa.index import Index, embedding_text
 from qa.records import Article, Chunk
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -95,7 +95,7 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.stemmer = Stemmer.Stemmer("english")
-        chunk_terms = [self.terms(self._chunk_text(c)) for c in index.chunks]
+        chunk_terms = [self.terms(embedding_text(index.articles[c.article_id], c)) for c in index.chunks]
         self.bm25 = bm25s.BM25()
         if chunk_terms:
             self.bm25.index(chunk_terms, show_progress=False)
@@ -123,9 +123,6 @@ class Retriever:
             best[e.chunk_rank] = max(best.get(e.chunk_rank, -1e9), e.score)
         reordered = sorted(chunks[:read], key=lambda h: -best.get(h.rank, -1e9)) + chunks[read:]
         return Retrieval(query, reordered[:top_k], evidence[:n_evidence])
-
-    def _chunk_text(self, chunk: Chunk) -> str:
-        return f"{self.index.articles[chunk.article_id].title}\n{chunk.text}"
 
     def _chunks(self, query: str, query_vector: np.ndarray, candidates: int) -> list[ChunkHit]:
         k = min(candidates, len(self.index.chunks))

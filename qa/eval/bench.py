@@ -14,7 +14,7 @@ from qa.assistant import Assistant
 from qa.config import PROJECT_ROOT, Settings
 from qa.embed import Embedder
 from qa.eval.run import load_pack
-from qa.index import IndexStore, _embedding_text
+from qa.index import IndexStore, embedding_text
 from qa.ingest import read_paths
 from qa.split import chunk_article
 
@@ -47,7 +47,7 @@ def bench_ingest(corpus: list[Path], embedder: Embedder, settings: Settings) -> 
         ingest_s = time.perf_counter() - started
     by_id = {a.id: a for a in articles}
     texts = [
-        _embedding_text(by_id[c.article_id], c)
+        embedding_text(by_id[c.article_id], c)
         for a in articles
         for c in chunk_article(a, settings.chunk_chars, settings.chunk_overlap)
     ]

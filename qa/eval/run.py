@@ -150,7 +150,7 @@ def run_eval(
 
 def _evaluate(assistant: Assistant, q: Question) -> tuple[dict, Verdict]:
     answer = assistant.ask(q.question)
-    retrieval_texts = [_chunk_text(assistant, chunk_id) for chunk_id in answer.retrieved[:5]]
+    retrieval_texts = [assistant.index.passage(chunk_id) for chunk_id in answer.retrieved[:5]]
     cited = [c.sentence for c in answer.citations]
     phrase = " ".join(answer_words(answer.text)) if not answer.abstained else ""
     correct = is_correct(answer.text, q.answers, answer.abstained)
@@ -175,17 +175,11 @@ def _evaluate(assistant: Assistant, q: Question) -> tuple[dict, Verdict]:
         "answer": answer.text,
         "abstained": answer.abstained,
         "raw_output": answer.raw_output,
+        "support": answer.support,
+        "answer_score": answer.answer_score,
         "citations": [asdict(c) for c in answer.citations],
         "retrieved": answer.retrieved,
         "verdict": asdict(verdict),
         "latency_s": answer.timings["total_s"],
     }
     return row, verdict
-
-
-def _chunk_text(assistant: Assistant, chunk_id: str) -> str:
-    article_id, _, span = chunk_id.rpartition(":")
-    first, last = (int(x) for x in span.split("-"))
-    article = assistant.index.articles[article_id]
-    start, end = article.sentences[first][0], article.sentences[last][1]
-    return f"{article.title}\n{article.text[start:end]}"
