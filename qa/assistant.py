@@ -23,6 +23,7 @@ from qa.generate import Generator
 from qa.index import Index, IndexStore, IngestReport
 from qa.ingest import read_paths
 from qa.prompts import PromptLibrary
+from qa.records import Article
 from qa.retrieve import Evidence, Retrieval, Retriever
 from qa.textnorm import normalize
 
@@ -89,8 +90,9 @@ class Assistant:
         return self.add_articles(result.articles, report, rebuild=rebuild, progress=progress)
 
     def add_articles(
-        self, articles: list, report: IngestReport, rebuild: bool = False, progress: bool = True
+        self, articles: list[Article], report: IngestReport, rebuild: bool = False, progress: bool = True
     ) -> IngestReport:
+        """Index already-read articles (the UI's uploads) and swap in the new version."""
         s = self.settings
         with self._reload_lock:
             self.store.ingest(

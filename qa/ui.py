@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import tempfile
 from pathlib import Path
 
@@ -229,8 +230,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
 def _linked(text: str) -> str:
     """Markers in the chat link to their source in the panel."""
-    import re
-
     return re.sub(r"\[(\d+)\]", r"[[\1]](#source-\1)", text)
 
 
