@@ -69,19 +69,28 @@ class Assistant:
         return Generator(s.model_path, n_ctx=s.n_ctx, n_threads=s.n_threads)
 
     def use_index(self, name: str) -> None:
-        """Answer from another index, keeping the loaded embedder and model."""
+        """Answer from another index, keeping the loaded embedder and model. A missing or
+        incompatible index raises before anything changes."""
+        store = IndexStore(self.settings.index_dir, name)
+        index = None if name == SEED_INDEX and not store.exists() else store.load(self.embedder)
         with self._reload_lock:
             self.settings = self.settings.replace(index=name)
-            self.store = IndexStore(self.settings.index_dir, name)
-        self._load_index()
+            self.store = store
+        if index is None:
+            self._load_index()
+        else:
+            self._activate(index)
 
     def _load_index(self) -> None:
         if not self.store.exists() and self.settings.index == SEED_INDEX:
             log.info("building the seed index from %s", self.settings.seeds_dir)
             self.ingest([self.settings.seeds_dir])
             return
-        self.index: Index = self.store.load(self.embedder)
-        self.retriever = Retriever(self.index, self.embedder)
+        self._activate(self.store.load(self.embedder))
+
+    def _activate(self, index: Index) -> None:
+        retriever = Retriever(index, self.embedder)
+        self.index, self.retriever = index, retriever
 
     def ingest(self, paths: list[str | Path], rebuild: bool = False, progress: bool = True) -> IngestReport:
         """Add files or folders to this assistant's index and start using the new version."""
@@ -99,9 +108,7 @@ class Assistant:
                 articles, self.embedder, s.chunk_chars, s.chunk_overlap,
                 rebuild=rebuild, progress=progress, report=report,
             )  # fmt: skip
-            index = self.store.load(self.embedder)
-            self.retriever = Retriever(index, self.embedder)
-            self.index = index
+            self._activate(self.store.load(self.embedder))
         return report
 
     def retrieve(

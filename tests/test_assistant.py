@@ -122,3 +122,13 @@ def test_models_given_by_path_work(tmp_path) -> None:
     assert bot.embedder.name == default_embedder_path().name  # an index remembers which model built it
     answer = bot.ask(SEED_QUESTION)
     assert "Wang Wenbin" in answer.text and answer.model.endswith(".gguf")
+
+
+def test_switching_to_a_missing_index_changes_nothing(assistant: Assistant) -> None:
+    from qa.errors import IndexUnavailable
+
+    before = (assistant.settings.index, assistant.index)
+    with pytest.raises(IndexUnavailable, match="No index named 'nowhere'"):
+        assistant.use_index("nowhere")
+    assert (assistant.settings.index, assistant.index) == before
+    assert "Wang Wenbin" in assistant.ask(SEED_QUESTION).text
