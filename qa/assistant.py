@@ -190,7 +190,7 @@ class Assistant:
             add_candidate(candidates, generated.phrase, generated.supporting[0])
         if not candidates:
             return None
-        scores: dict[int, tuple[float, int]] = {}
+        scores: dict[int, float] = {}
         for position in sorted({c.evidence for c in candidates}):
             group = [i for i, c in enumerate(candidates) if c.evidence == position]
             prompt = self.prompts.render("answer", question=question, evidence=[evidence[position]])

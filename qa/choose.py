@@ -53,7 +53,6 @@ class Candidate:
     evidence: int  # position of the first (best-ranked) evidence sentence that carries it
     generated: bool = False  # the model wrote this phrase itself
     logprob: float = 0.0
-    tokens: int = 1
     score: float = 0.0
 
 
@@ -102,17 +101,15 @@ def add_candidate(candidates: list[Candidate], text: str, evidence: int) -> None
         candidates.append(Candidate(text, evidence, generated=True))
 
 
-def rank(
-    candidates: list[Candidate], scores: list[tuple[float, int]], evidence: list[Evidence]
-) -> list[Candidate]:
+def rank(candidates: list[Candidate], logprobs: list[float], evidence: list[Evidence]) -> list[Candidate]:
     """Order candidates by likelihood, by how often the evidence repeats them (better-ranked
     sentences count more), and by whether the model wrote them itself. The weights were set
     on the six dev weeks as a whole (a plateau: neighbouring weights score within 1-2 questions).
 
     A short form of a longer candidate ("Biden" in "President Joe Biden") is one entity: its
     evidence counts for the longer form, which is the one shown."""
-    for candidate, (logprob, count) in zip(candidates, scores, strict=True):
-        candidate.logprob, candidate.tokens = logprob, count
+    for candidate, logprob in zip(candidates, logprobs, strict=True):
+        candidate.logprob = logprob
     texts = [words(c.text) for c in candidates]
     mentions = [
         sum(1.0 / (1 + i) for i, e in enumerate(evidence) if contains_phrase(e.text, c.text))

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from qa.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -54,9 +56,6 @@ class Generator:
         self.n_ctx = n_ctx
         self.lock = threading.Lock()
 
-    def count_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
-
     def stream(self, prompt: str, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
         """Yield text pieces as the model produces them (holding the model lock throughout)."""
         with self.lock:
@@ -74,14 +73,12 @@ class Generator:
                 if text:
                     yield text
 
-    def score_continuations(self, prompt: str, continuations: list[str]) -> list[tuple[float, int]]:
-        """Log-probability (sum, token count) of each continuation after `prompt`.
+    def score_continuations(self, prompt: str, continuations: list[str]) -> list[float]:
+        """Log-probability of each continuation after `prompt`.
 
         Only the part of the prompt that differs from the previous call is evaluated, and each
         continuation reuses the prompt's KV cache, so scoring many short prompts that share a
         few-shot prefix costs little more than reading them once."""
-        import numpy as np
-
         llm = self.llm
         with self.lock:
             tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
@@ -93,24 +90,24 @@ class Generator:
             llm.n_tokens = common
             llm.eval(tokens[common:])
             n_prompt = llm.n_tokens
-            after_prompt = self._last_logprobs(np)
+            after_prompt = self._last_logprobs()
             results = []
             for text in continuations:
                 pieces = llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False)
                 if not pieces:
-                    results.append((float("-inf"), 1))
+                    results.append(float("-inf"))
                     continue
                 total = float(after_prompt[pieces[0]])
                 llm.n_tokens = n_prompt
                 for previous, following in zip(pieces, pieces[1:], strict=False):
                     llm.eval([previous])
-                    total += float(self._last_logprobs(np)[following])
-                results.append((total, len(pieces)))
+                    total += float(self._last_logprobs()[following])
+                results.append(total)
             llm.n_tokens = n_prompt
             llm._requires_eval = True  # logits now belong to a candidate, not the prompt
         return results
 
-    def _last_logprobs(self, np):  # noqa: ANN001, ANN202 - numpy passed in to keep import lazy
+    def _last_logprobs(self) -> np.ndarray:
         # llama-cpp-python keeps only the last row of logits when logits_all=False; read it
         # from the context directly (a full logits_all buffer would be n_ctx x 262k floats).
         logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),))
