@@ -29,8 +29,9 @@ class Answer:
     text: str
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
-    # How much of the question's key terms the best evidence sentence (with its title) carries:
-    # below `min_support` the assistant abstains without asking the model.
+    # Share of the question's key terms carried by the sentence cited for the answer (with its
+    # title), or by the best evidence sentence when there is no answer. Below `min_support` the
+    # assistant abstains (without asking the model when even the best sentence is below it).
     support: float = 0.0
     # The chosen answer's ranking score ("choose" mode), for tracing and calibration.
     answer_score: float | None = None

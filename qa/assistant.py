@@ -150,7 +150,7 @@ class Assistant:
             settings_hash=self.settings.fingerprint(),
             support=round(retrieval.best_support, 4),
         )
-        grounded = None
+        grounded, evidence = None, retrieval.evidence
         if retrieval.evidence and retrieval.best_support >= self.settings.min_support:
             prompt = self.prompts.render("answer", question=question, evidence=retrieval.evidence)
             pieces = []
@@ -161,15 +161,20 @@ class Assistant:
                 yield piece
             answer.raw_output = "".join(pieces)
             answer.model = self.generator.name
-            grounded = self._decide(question, answer.raw_output, retrieval.evidence)
-        if grounded is not None and (grounded.score or 0.0) < self.settings.min_answer_score:
-            answer.answer_score = grounded.score
-            grounded = None  # too weak to show: abstain rather than guess
+            grounded, evidence = self._decide(question, answer.raw_output, retrieval)
         if grounded is not None:
-            answer.citations = citations_for(retrieval.evidence, grounded.supporting)
+            answer.answer_score = grounded.score
+            # The sentence to be cited must itself be about the question, not merely sit
+            # beside better-matching sentences; and the answer must be likely enough.
+            answer.support = round(evidence[grounded.supporting[0]].support, 4)
+            if answer.support < self.settings.min_support or (
+                (grounded.score or 0.0) < self.settings.min_answer_score
+            ):
+                grounded = None  # too weak to show: abstain rather than guess
+        if grounded is not None:
+            answer.citations = citations_for(evidence, grounded.supporting)
             answer.text = answer_text(grounded.phrase, answer.citations)
             answer.abstained = False
-            answer.answer_score = grounded.score
         finished = time.perf_counter()
         answer.timings = {
             "retrieve_s": round(retrieved_at - started, 4),
@@ -178,18 +183,30 @@ class Assistant:
         }
         yield answer
 
-    def _decide(self, question: str, raw: str, evidence: list[Evidence]) -> Grounded | None:
-        """Settle on a grounded answer: the model's own phrase if the evidence carries it, and
+    def _decide(
+        self, question: str, raw: str, retrieval: Retrieval
+    ) -> tuple[Grounded | None, list[Evidence]]:
+        """Settle on a grounded answer: the model's own phrase if the passages carry it, and
         (in "choose" mode) every name, number or quote of the evidence, each judged by the
-        model's likelihood of it as the answer given its own sentence."""
+        model's likelihood of it as the answer given its own sentence.
+
+        Returns the answer and the sentences its `supporting` positions point into: the
+        evidence, plus the sentence of the passages that carries the model's phrase when no
+        evidence sentence does."""
+        evidence = list(retrieval.evidence)
         generated = ground(raw, evidence)
+        if generated is None:
+            beyond = ground(raw, retrieval.sentences[len(evidence) :])
+            if beyond is not None:
+                evidence.append(retrieval.sentences[len(evidence) + beyond.supporting[0]])
+                generated = Grounded(beyond.phrase, [len(evidence) - 1])
         if self.settings.answer_mode != "choose":
-            return generated
+            return generated, evidence
         candidates = extract_candidates(question, evidence)
         if generated is not None:
             add_candidate(candidates, generated.phrase, generated.supporting[0])
         if not candidates:
-            return None
+            return None, evidence
         scores: dict[int, float] = {}
         for position in sorted({c.evidence for c in candidates}):
             group = [i for i, c in enumerate(candidates) if c.evidence == position]
@@ -200,7 +217,7 @@ class Assistant:
         cited = [best.evidence]
         if generated is not None and normalize(generated.phrase) == normalize(best.text):
             cited = generated.supporting
-        return Grounded(best.text, cited, round(best.score, 4))
+        return Grounded(best.text, cited, round(best.score, 4)), evidence
 
 
 _cache: dict[tuple, Assistant] = {}

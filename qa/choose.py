@@ -8,6 +8,7 @@ construction. Model-agnostic: a larger model simply judges better.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ _NUMBER = re.compile(
     r"(?:[$£€]\s?)?\d[\d,.]*(?:\s?(?:%|percent|per cent|million|billion|trillion|thousand|"
     r"years?|days?|weeks?|months?|hours?|minutes?|people|cases|points|bricks)\b)*"
 )
+_PAIR_JOINER = re.compile(r"\s+(?:and|&)\s+")
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,60})[”\"]")
 _LEADING_FUNCTION = re.compile(
     r"^(?:The|A|An|In|On|At|But|And|For|As|If|It|Its|This|That|These|Those|He|She|They|We|"
@@ -69,7 +71,14 @@ def extract_candidates(question: str, evidence: list[Evidence], limit: int = 40)
     found: list[Candidate] = []
     for position, item in enumerate(evidence):
         text = item.text
-        spans = [m.group(0) for m in _PROPER.finditer(text)]
+        names = list(_PROPER.finditer(text))
+        spans = [m.group(0) for m in names]
+        # "Missouri and Texas", "Jackie and Shadow": questions may ask for a pair.
+        spans += [
+            text[a.start() : b.end()]
+            for a, b in itertools.pairwise(names)
+            if _PAIR_JOINER.fullmatch(text[a.end() : b.start()])
+        ]
         spans += [m.group(0) for m in _NUMBER.finditer(text)]
         spans += [m.group(1) for m in _QUOTED.finditer(text)]
         for span in spans:

@@ -17,6 +17,7 @@ from qa.textnorm import contains_phrase, normalize
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _TRAILING = re.compile(r"[\s.,;:!?\"'“”‘’()\-–—]+$")
 _LEADING = re.compile(r"^[\s,;:\"'“”‘’()\-–—]+")
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
 
 
 @dataclass
@@ -38,18 +39,22 @@ def parse_output(raw: str) -> tuple[str, list[int]]:
 
 
 def ground(raw: str, evidence: list[Evidence]) -> Grounded | None:
-    """The phrase with the evidence that contains it, or None when no evidence contains it."""
+    """The phrase with the evidence that contains it, or None when no evidence contains it.
+
+    A leading article the sentences do not share ("The United States" for "the U.S. and United
+    States") is dropped rather than losing the answer."""
     phrase, markers = parse_output(raw)
-    if not phrase or not normalize(phrase):
-        return None
-    containing = [i for i, e in enumerate(evidence) if contains_phrase(e.text, phrase)]
-    if not containing:
-        return None
-    # Prefer the sentences the model pointed at (markers that exist and carry the phrase),
-    # then the best-ranked sentence that carries it.
-    cited = [m - 1 for m in markers if 0 < m <= len(evidence) and (m - 1) in containing]
-    chosen = list(dict.fromkeys(cited)) or containing[:1]
-    return Grounded(_exact_case(phrase, evidence[chosen[0]].text), chosen)
+    for form in dict.fromkeys([phrase, _ARTICLE.sub("", phrase)]):
+        if not normalize(form):
+            continue
+        containing = [i for i, e in enumerate(evidence) if contains_phrase(e.text, form)]
+        if containing:
+            # Prefer the sentences the model pointed at (markers that exist and carry the
+            # phrase), then the best-ranked sentence that carries it.
+            cited = [m - 1 for m in markers if 0 < m <= len(evidence) and (m - 1) in containing]
+            chosen = list(dict.fromkeys(cited)) or containing[:1]
+            return Grounded(_exact_case(form, evidence[chosen[0]].text), chosen)
+    return None
 
 
 def _exact_case(phrase: str, sentence: str) -> str:

@@ -55,9 +55,10 @@ class Settings:
     top_k: int = 5
     candidates: int = 40
     evidence_sentences: int = 8
-    # An answer is given only when the best evidence sentence scores at least this much
-    # support (fraction of the question's key terms it and its article title carry, see retrieve.py).
-    min_support: float = 0.25
+    # An answer is given only when the sentence it cites scores at least this much support
+    # (fraction of the question's key terms it and its article title carry, see retrieve.py);
+    # when no evidence sentence reaches it, the model is not even asked.
+    min_support: float = 0.15
     # In "choose" mode, an answer whose ranking score (log-likelihood, repetition, agreement
     # with the model's own phrase; see choose.rank) falls below this is withheld too.
     # Calibrated for the default model on the dev weeks as a whole; -1e9 disables it.

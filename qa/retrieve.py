@@ -15,7 +15,7 @@ import logging
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import bm25s
 import numpy as np
@@ -75,6 +75,9 @@ class Retrieval:
     query: str
     chunks: list[ChunkHit]
     evidence: list[Evidence]
+    # Every scored sentence of the passages read closely, best first (`evidence` is its head):
+    # where the model's own answer may be found when the top sentences do not carry it.
+    sentences: list[Evidence] = field(default_factory=list)
 
     @property
     def best_support(self) -> float:
@@ -122,7 +125,7 @@ class Retriever:
         for e in evidence:
             best[e.chunk_rank] = max(best.get(e.chunk_rank, -1e9), e.score)
         reordered = sorted(chunks[:read], key=lambda h: -best.get(h.rank, -1e9)) + chunks[read:]
-        return Retrieval(query, reordered[:top_k], evidence[:n_evidence])
+        return Retrieval(query, reordered[:top_k], evidence[:n_evidence], evidence)
 
     def _chunks(self, query: str, query_vector: np.ndarray, candidates: int) -> list[ChunkHit]:
         k = min(candidates, len(self.index.chunks))

@@ -132,3 +132,20 @@ def test_switching_to_a_missing_index_changes_nothing(assistant: Assistant) -> N
         assistant.use_index("nowhere")
     assert (assistant.settings.index, assistant.index) == before
     assert "Wang Wenbin" in assistant.ask(SEED_QUESTION).text
+
+
+def test_model_phrase_found_beyond_the_top_sentences_is_cited_from_its_passage(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model may answer from a sentence of the passages below the evidence cut-off: the
+    answer is kept and that exact sentence is cited."""
+    reply = " Volodymyr Zelenskyy"
+    monkeypatch.setattr(type(assistant.generator), "stream", lambda self, *a, **k: iter([reply]))
+    narrow = assistant.settings.replace(evidence_sentences=1, answer_mode="generate", min_support=0.0)
+    monkeypatch.setattr(assistant, "settings", narrow)
+    question = "Who will Xi Jinping meet?"
+    assert "Zelenskyy" not in assistant.retrieve(question).evidence[0].text
+    answer = assistant.ask(question)
+    assert answer.text.startswith("Volodymyr Zelenskyy") and not answer.abstained
+    assert "Volodymyr Zelenskyy" in answer.citations[0].sentence
+    _assert_exact(assistant, answer)
