@@ -193,13 +193,12 @@ class Assistant:
         Returns the answer and the sentences its `supporting` positions point into: the
         evidence, plus the sentence of the passages that carries the model's phrase when no
         evidence sentence does."""
-        evidence = list(retrieval.evidence)
-        generated = ground(raw, evidence)
-        if generated is None:
-            beyond = ground(raw, retrieval.sentences[len(evidence) :])
-            if beyond is not None:
-                evidence.append(retrieval.sentences[len(evidence) + beyond.supporting[0]])
-                generated = Grounded(beyond.phrase, [len(evidence) - 1])
+        evidence = retrieval.evidence
+        # Evidence comes first in `sentences`, so its sentences win when they carry the phrase.
+        generated = ground(raw, retrieval.sentences)
+        if generated is not None and generated.supporting[0] >= len(evidence):
+            evidence = [*evidence, retrieval.sentences[generated.supporting[0]]]
+            generated = Grounded(generated.phrase, [len(evidence) - 1])
         if self.settings.answer_mode != "choose":
             return generated, evidence
         candidates = extract_candidates(question, evidence)

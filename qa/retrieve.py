@@ -15,7 +15,7 @@ import logging
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import bm25s
 import numpy as np
@@ -74,10 +74,14 @@ class Evidence:
 class Retrieval:
     query: str
     chunks: list[ChunkHit]
-    evidence: list[Evidence]
-    # Every scored sentence of the passages read closely, best first (`evidence` is its head):
-    # where the model's own answer may be found when the top sentences do not carry it.
-    sentences: list[Evidence] = field(default_factory=list)
+    # Every scored sentence of the passages read closely, best first: the answer is chosen
+    # from the first `n_evidence`, the model's own phrase may be found in any of them.
+    sentences: list[Evidence]
+    n_evidence: int
+
+    @property
+    def evidence(self) -> list[Evidence]:
+        return self.sentences[: self.n_evidence]
 
     @property
     def best_support(self) -> float:
@@ -115,7 +119,7 @@ class Retriever:
     def retrieve(self, question: str, top_k: int, candidates: int, n_evidence: int) -> Retrieval:
         query = clean_query(question)
         if not self.index.chunks:
-            return Retrieval(query, [], [])
+            return Retrieval(query, [], [], n_evidence)
         query_vector = self.embedder.encode([query])[0]
         chunks = self._chunks(query, query_vector, candidates)
         read = max(top_k, SENTENCE_CHUNKS)
@@ -125,7 +129,7 @@ class Retriever:
         for e in evidence:
             best[e.chunk_rank] = max(best.get(e.chunk_rank, -1e9), e.score)
         reordered = sorted(chunks[:read], key=lambda h: -best.get(h.rank, -1e9)) + chunks[read:]
-        return Retrieval(query, reordered[:top_k], evidence[:n_evidence], evidence)
+        return Retrieval(query, reordered[:top_k], evidence, n_evidence)
 
     def _chunks(self, query: str, query_vector: np.ndarray, candidates: int) -> list[ChunkHit]:
         k = min(candidates, len(self.index.chunks))
