@@ -166,11 +166,13 @@ class Assistant:
             answer.answer_score = grounded.score
             # The sentence to be cited must itself be about the question, not merely sit
             # beside better-matching sentences; and the answer must be likely enough.
-            answer.support = round(evidence[grounded.supporting[0]].support, 4)
-            if answer.support < self.settings.min_support or (
+            cited_support = round(evidence[grounded.supporting[0]].support, 4)
+            if cited_support < self.settings.min_support or (
                 (grounded.score or 0.0) < self.settings.min_answer_score
             ):
                 grounded = None  # too weak to show: abstain rather than guess
+            else:
+                answer.support = cited_support
         if grounded is not None:
             answer.citations = citations_for(evidence, grounded.supporting)
             answer.text = answer_text(grounded.phrase, answer.citations)

@@ -7,6 +7,7 @@ import pytest
 from qa import Answer, Assistant, InvalidQuestion, ModelError, ask
 from qa.answer import ABSTAIN_TEXT
 from qa.config import PROJECT_ROOT, Settings
+from qa.errors import IndexUnavailable
 from tests.conftest import SEED_QUESTION
 
 
@@ -125,8 +126,6 @@ def test_models_given_by_path_work(tmp_path) -> None:
 
 
 def test_switching_to_a_missing_index_changes_nothing(assistant: Assistant) -> None:
-    from qa.errors import IndexUnavailable
-
     before = (assistant.settings.index, assistant.index)
     with pytest.raises(IndexUnavailable, match="No index named 'nowhere'"):
         assistant.use_index("nowhere")
