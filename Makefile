@@ -3,6 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LLAMA_VERSION := 0.3.36
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+endif
 
 export HF_HUB_OFFLINE := 1
 
@@ -13,6 +17,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch first, so nothing pulls a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
+	# llama.cpp built for portable x86-64 (AVX2), not -march=native: its AMX kernels crash
+	# (SIGSEGV in ggml_backend_amx_mul_mat) on CPUs that report AMX inside a sandbox. No wheel
+	# cache: a cached native build would be reused.
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --no-cache-dir 'llama-cpp-python==$(LLAMA_VERSION)'
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

@@ -35,6 +35,10 @@ class Answer:
     support: float = 0.0
     # The chosen answer's ranking score ("choose" mode), for tracing and calibration.
     answer_score: float | None = None
+    # What the question asks for (qa.question.AnswerType) and how it was answered:
+    # "phrase" (a short span of the cited sentence) or "sentence" (the cited sentence itself).
+    answer_type: str = ""
+    kind: str = "abstain"
     timings: dict[str, float] = field(default_factory=dict)
     # Provenance: what was searched and what produced the answer.
     retrieved: list[str] = field(default_factory=list)

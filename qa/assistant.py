@@ -1,4 +1,4 @@
-"""The question-answering pipeline: retrieve -> prompt -> generate -> ground -> cite.
+"""The question-answering pipeline: classify -> retrieve -> generate -> decide -> cite.
 
 `Assistant` loads the embedder, index and model once and answers many questions; `ask()` keeps
 one Assistant per configuration so repeated calls reuse loaded models.
@@ -14,18 +14,18 @@ from functools import cached_property
 from pathlib import Path
 
 from qa.answer import ABSTAIN_TEXT, Answer
-from qa.choose import add_candidate, extract_candidates, rank
-from qa.cite import Grounded, answer_text, citations_for, ground
+from qa.cite import answer_text, citations_for
 from qa.config import MAX_QUESTION_CHARS, Settings
+from qa.decide import Judge, Policy, decide
 from qa.embed import Embedder
 from qa.errors import InvalidQuestion
 from qa.generate import Generator
 from qa.index import Index, IndexStore, IngestReport
 from qa.ingest import read_paths
 from qa.prompts import PromptLibrary
+from qa.question import classify
 from qa.records import Article
-from qa.retrieve import Evidence, Retrieval, Retriever
-from qa.textnorm import normalize
+from qa.retrieve import Retrieval, Retriever
 
 log = logging.getLogger(__name__)
 
@@ -135,48 +135,43 @@ class Assistant:
         """Yield text pieces while the model writes, then the final grounded `Answer`.
 
         `history` holds the earlier questions of a conversation: a follow-up is searched
-        together with the question before it."""
+        together with the question before it. The answer itself is decided in `qa.decide`."""
         question = validate_question(question)
         started = time.perf_counter()
+        form = classify(question)
         retrieval = self.retrieve(question, history, top_k)
         retrieved_at = time.perf_counter()
+        s = self.settings
+        policy = Policy(s.min_support, s.min_answer_score, s.answer_mode)
+        raw = None
+        if retrieval.evidence and retrieval.best_support >= s.min_support and form.wants_phrase:
+            prompt = self.prompts.render("answer", question=question, evidence=retrieval.evidence)
+            pieces = []
+            for piece in self.generator.stream(prompt, s.max_answer_tokens, stop=["\n", "Question:"]):
+                pieces.append(piece)
+                yield piece
+            raw = "".join(pieces)
+        decision = decide(form, question, retrieval, raw, self._judge(question, retrieval), policy)
         answer = Answer(
             question=question,
             text=ABSTAIN_TEXT,
             abstained=True,
+            answer_type=form.answer_type.value,
             retrieved=[hit.chunk.id for hit in retrieval.chunks],
             searched=[e.text for e in retrieval.evidence],
-            index=self.settings.index,
-            settings_hash=self.settings.fingerprint(),
-            support=round(retrieval.best_support, 4),
+            index=s.index,
+            settings_hash=s.fingerprint(),
+            support=round(decision.support, 4),
+            answer_score=decision.score,
+            raw_output=raw or "",
+            model=self.generator.name if raw is not None else "",
         )
-        grounded, evidence = None, retrieval.evidence
-        if retrieval.evidence and retrieval.best_support >= self.settings.min_support:
-            prompt = self.prompts.render("answer", question=question, evidence=retrieval.evidence)
-            pieces = []
-            for piece in self.generator.stream(
-                prompt, self.settings.max_answer_tokens, stop=["\n", "Question:"]
-            ):
-                pieces.append(piece)
-                yield piece
-            answer.raw_output = "".join(pieces)
-            answer.model = self.generator.name
-            grounded, evidence = self._decide(question, answer.raw_output, retrieval)
-        if grounded is not None:
-            answer.answer_score = grounded.score
-            # The sentence to be cited must itself be about the question, not merely sit
-            # beside better-matching sentences; and the answer must be likely enough.
-            cited_support = round(evidence[grounded.supporting[0]].support, 4)
-            if cited_support < self.settings.min_support or (
-                (grounded.score or 0.0) < self.settings.min_answer_score
-            ):
-                grounded = None  # too weak to show: abstain rather than guess
-            else:
-                answer.support = cited_support
-        if grounded is not None:
-            answer.citations = citations_for(evidence, grounded.supporting)
-            answer.text = answer_text(grounded.phrase, answer.citations)
+        if decision.kind != "abstain":
+            answer.citations = citations_for(retrieval.sentences, decision.cited)
+            shown = f"“{decision.text}”" if decision.kind == "sentence" else decision.text
+            answer.text = answer_text(shown, answer.citations)
             answer.abstained = False
+            answer.kind = decision.kind
         finished = time.perf_counter()
         answer.timings = {
             "retrieve_s": round(retrieved_at - started, 4),
@@ -185,40 +180,16 @@ class Assistant:
         }
         yield answer
 
-    def _decide(
-        self, question: str, raw: str, retrieval: Retrieval
-    ) -> tuple[Grounded | None, list[Evidence]]:
-        """Settle on a grounded answer: the model's own phrase if the passages carry it, and
-        (in "choose" mode) every name, number or quote of the evidence, each judged by the
-        model's likelihood of it as the answer given its own sentence.
+    def _judge(self, question: str, retrieval: Retrieval) -> Judge:
+        """Scores candidate phrases by the model's likelihood of each as the answer, given
+        only the sentence it comes from."""
 
-        Returns the answer and the sentences its `supporting` positions point into: the
-        evidence, plus the sentence of the passages that carries the model's phrase when no
-        evidence sentence does."""
-        evidence = retrieval.evidence
-        # Evidence comes first in `sentences`, so its sentences win when they carry the phrase.
-        generated = ground(raw, retrieval.sentences)
-        if generated is not None and generated.supporting[0] >= len(evidence):
-            evidence = [*evidence, retrieval.sentences[generated.supporting[0]]]
-            generated = Grounded(generated.phrase, [len(evidence) - 1])
-        if self.settings.answer_mode != "choose":
-            return generated, evidence
-        candidates = extract_candidates(question, evidence)
-        if generated is not None:
-            add_candidate(candidates, generated.phrase, generated.supporting[0])
-        if not candidates:
-            return None, evidence
-        scores: dict[int, float] = {}
-        for position in sorted({c.evidence for c in candidates}):
-            group = [i for i, c in enumerate(candidates) if c.evidence == position]
-            prompt = self.prompts.render("answer", question=question, evidence=[evidence[position]])
-            judged = self.generator.score_continuations(prompt, [candidates[i].text for i in group])
-            scores.update(zip(group, judged, strict=True))
-        best = rank(candidates, [scores[i] for i in range(len(candidates))], evidence)[0]
-        cited = [best.evidence]
-        if generated is not None and normalize(generated.phrase) == normalize(best.text):
-            cited = generated.supporting
-        return Grounded(best.text, cited, round(best.score, 4)), evidence
+        def judge(position: int, texts: list[str]) -> list[float]:
+            sentence = retrieval.sentences[position]
+            prompt = self.prompts.render("answer", question=question, evidence=[sentence])
+            return self.generator.score_continuations(prompt, texts)
+
+        return judge
 
 
 _cache: dict[tuple, Assistant] = {}

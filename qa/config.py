@@ -60,7 +60,7 @@ class Settings:
     # when no evidence sentence reaches it, the model is not even asked.
     min_support: float = 0.15
     # In "choose" mode, an answer whose ranking score (log-likelihood, repetition, agreement
-    # with the model's own phrase; see choose.rank) falls below this is withheld too.
+    # with the model's own phrase, type fit; see qa.decide) falls below this is withheld too.
     # Calibrated for the default model on the dev weeks as a whole; -1e9 disables it.
     min_answer_score: float = -6.0
 

@@ -31,15 +31,9 @@ RRF_K = 60
 SENTENCE_CHUNKS = 8  # passages whose sentences are scored one by one
 _TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
 _HTML_TAG = re.compile(r"<[^>]+>")
-# Quiz phrasing that names no fact: it only adds noise to both rankings.
-_QUIZ_NOISE = re.compile(
-    r"\b(this|last|past|next) (week|weekend|month|year)\b|\b(recently|days ago|so far)\b|"
-    r"\bwhich of the following( \w+)?\b|\baccording to (a|the) new (report|study|poll|survey)\b",
-    re.I,
-)
 _STOPWORDS = set(bm25s.stopwords.STOPWORDS_EN) | {
-    "which", "what", "who", "whom", "whose", "where", "when", "why", "how", "new", "said",
-    "says", "also", "one", "two", "would", "could", "us", "announced", "named", "name",
+    "which", "what", "who", "whom", "whose", "where", "when", "why", "how", "said", "says",
+    "also", "would", "could",
 }  # fmt: skip
 
 
@@ -89,9 +83,8 @@ class Retrieval:
 
 
 def clean_query(question: str) -> str:
-    """Strip markup and quiz phrasing that carry no searchable fact."""
+    """Strip markup, which carries no searchable fact."""
     text = _HTML_TAG.sub(" ", question)
-    text = _QUIZ_NOISE.sub(" ", text)
     return re.sub(r"\s+", " ", text).strip() or question.strip()
 
 

@@ -174,6 +174,8 @@ def _evaluate(assistant: Assistant, q: Question) -> tuple[dict, Verdict]:
         "answerable": q.answerable,
         "answer": answer.text,
         "abstained": answer.abstained,
+        "answer_type": answer.answer_type,
+        "kind": answer.kind,
         "raw_output": answer.raw_output,
         "support": answer.support,
         "answer_score": answer.answer_score,

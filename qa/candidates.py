@@ -1,0 +1,189 @@
+"""Answer candidates: the named entities and noun phrases of evidence sentences, typed.
+
+spaCy's English pipeline (see `qa.nlp`) finds
+entities with their kind (PERSON, GPE, ORG, DATE, PERCENT, ...) and the noun phrases of each
+sentence. Every candidate is an exact span of its sentence, so whatever is chosen is grounded by
+construction; the one exception is a country named through its demonym ("Ukrainian" ->
+Ukraine), which cites the sentence that says "Ukrainian".
+
+`compatibility` says how well a candidate's kind fits the answer type the question asks for:
+1.0 the expected kind, 0.5 a kind NER often confuses with it, None a kind that cannot answer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from qa.gazetteer import country_of, place_kind
+from qa.nlp import parse
+from qa.question import AnswerType, QuestionForm
+from qa.textnorm import content_stems, normalize, stem, words
+
+NOUN_PHRASE = "NP"  # a noun phrase that is not a named entity
+MAX_WORDS = 8
+
+NUMERIC = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "ORDINAL"})
+NAMED = frozenset({"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
+
+# Expected kinds, then kinds accepted at half weight (small NER models often label a company a
+# PERSON or a place an ORG). Anything else cannot answer the question.
+_KINDS: dict[AnswerType, tuple[frozenset[str], frozenset[str]]] = {
+    AnswerType.PERSON: (frozenset({"PERSON"}), frozenset({"ORG", "NORP", "GPE"})),
+    AnswerType.PLACE: (frozenset({"GPE", "LOC", "FAC"}), frozenset({"ORG", "NORP", "PERSON"})),
+    AnswerType.ORGANIZATION: (
+        frozenset({"ORG"}),
+        frozenset({"PRODUCT", "NORP", "PERSON", "GPE", "FAC", "WORK_OF_ART"}),
+    ),
+    AnswerType.COUNT: (frozenset({"CARDINAL"}), frozenset({"QUANTITY"})),
+    AnswerType.PERCENT: (frozenset({"PERCENT"}), frozenset()),
+    AnswerType.MONEY: (frozenset({"MONEY"}), frozenset({"CARDINAL"})),
+    AnswerType.DATE: (frozenset({"DATE"}), frozenset({"TIME"})),
+    AnswerType.QUANTITY: (
+        frozenset({"QUANTITY", "DATE", "TIME", "CARDINAL"}),
+        frozenset({"MONEY", "PERCENT"}),
+    ),
+    AnswerType.THING: (
+        frozenset({NOUN_PHRASE, "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE", "NORP"}),
+        frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC"}),
+    ),
+}
+_QUOTED = re.compile(r"[“\"]([^”\"]{2,60})[”\"]")
+_LEADING_DROPPED = frozenset({"DET", "PRON", "CCONJ", "PUNCT", "ADP"})
+_LONE_FUNCTION = frozenset(
+    "the a an this that these those it its he she they we i you his her their our my your "
+    "there here who what which mr mrs ms dr".split()
+)
+
+
+@dataclass
+class Candidate:
+    """A possible answer: its text, the sentence that carries it, and its kind."""
+
+    text: str
+    sentence: int  # position in `Retrieval.sentences` (a stable id for this question)
+    label: str  # spaCy entity label, or NOUN_PHRASE
+    generated: bool = False  # the model wrote this phrase itself
+    fit: float = 1.0  # type compatibility with the question (see `compatibility`)
+    # The candidate's head word (or the one above it) is a content word of the question: it is
+    # the object of the question's verb ("protect *civilian populations*"), the name in
+    # apposition to its noun ("the spokeswoman, *Wang Wenbin*"), and so on.
+    linked: float = 0.0
+    logprob: float = 0.0
+    score: float = 0.0
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def compatibility(form: QuestionForm, label: str, text: str = "") -> float | None:
+    """How well a candidate of kind `label` fits the question's answer type."""
+    kind = form.answer_type
+    if kind in (AnswerType.ANY, AnswerType.EXPLANATION):
+        return 1.0
+    if kind is AnswerType.DATE and form.focus == "year":
+        # "What year": a date that names one.
+        return (
+            1.0
+            if label in ("DATE", "CARDINAL") and any(len(w) == 4 and w.isdigit() for w in words(text))
+            else None
+        )
+    expected, accepted = _KINDS[kind]
+    if kind is AnswerType.PLACE and form.focus in ("country", "state", "city") and label == "GPE":
+        # A "which state" question wants a state, not one of its cities (both are GPE).
+        named = place_kind(text)
+        return 1.0 if named == form.focus or (form.focus == "city" and named == "place") else 0.5
+    if label in expected:
+        return 1.0
+    if label in accepted:
+        return 0.5
+    return None
+
+
+def extract(sentences: dict[int, str], asked: str) -> list[Candidate]:
+    """Entities, pairs of entities and noun phrases of `sentences` (position -> text), best
+    position first, without the question's own words. One candidate per distinct text: the
+    first (best-ranked) sentence that carries it."""
+    asked_words = set(words(asked))
+    asked_words |= {normalize(c) for w in list(asked_words) if (c := country_of(w))}
+    positions = sorted(sentences)
+    docs = parse([sentences[p] for p in positions])
+    asked_stems = set(content_stems(asked))
+    found: dict[str, Candidate] = {}
+
+    def add(text: str, position: int, label: str, span=None) -> None:
+        key = normalize(text)
+        tokens = key.split()
+        if not tokens or len(tokens) > MAX_WORDS or key in found:
+            return
+        if all(t in asked_words or t in _LONE_FUNCTION for t in tokens):
+            return  # the question's own words, or nothing but function words
+        linked = float(span is not None and _linked(span, asked_stems))
+        found[key] = Candidate(text, position, label, linked=linked)
+
+    for position, doc in zip(positions, docs, strict=True):
+        entities = [_trim(e) for e in doc.ents]
+        for ent in entities:
+            if ent is None:
+                continue
+            add(ent.text, position, ent.label_, ent)
+            if ent.label_ == "NORP" and (country := country_of(ent.text)):
+                add(country, position, "GPE", ent)
+        # "Nevada and Oregon": a question may ask for a pair of the same kind.
+        for a, b in itertools.pairwise(e for e in entities if e is not None):
+            between = doc[a.end : b.start].text.strip()
+            if a.label_ == b.label_ and between in ("and", "&"):
+                add(doc[a.start : b.end].text, position, a.label_, doc[a.start : b.end])
+        # A short quotation is a name the article gives something: a “no limits” partnership.
+        for match in _QUOTED.finditer(doc.text):
+            add(match.group(1), position, NOUN_PHRASE)
+        covered = {i for e in doc.ents for i in range(e.start, e.end)}
+        for chunk in doc.noun_chunks:
+            span = _trim(chunk)
+            if span is None or span.root.pos_ == "PRON":
+                continue
+            if all(i in covered for i in range(span.start, span.end)):
+                continue  # an entity already
+            add(span.text, position, NOUN_PHRASE, span)
+    return list(found.values())
+
+
+def _linked(span, asked_stems: set[str]) -> bool:  # span: spacy Span
+    """The content word the span hangs from (through a preposition: "meet *with* Putin") is a
+    content word of the question."""
+    token = span.root
+    while token.head.i != token.i:
+        token = token.head
+        if span.start <= token.i < span.end:
+            continue
+        if token.pos_ in ("ADP", "AUX", "PART", "CCONJ"):
+            continue
+        return stem(token.lower_) in asked_stems
+    return False
+
+
+def label_of(text: str, sentence: str) -> str:
+    """The kind of a phrase found in `sentence` (the model's own answer): the label of the
+    entity it names or sits inside, else a number kind or a noun phrase."""
+    key = f" {normalize(text)} "
+    (doc,) = parse([sentence])
+    for ent in doc.ents:
+        trimmed = _trim(ent)
+        if key in f" {normalize(trimmed.text if trimmed is not None else ent.text)} ":
+            return ent.label_
+    return "CARDINAL" if any(ch.isdigit() for ch in text) else NOUN_PHRASE
+
+
+def _trim(span):  # spacy.tokens.Span -> Span | None
+    """Drop leading determiners, pronouns and punctuation ("the", "its") and a trailing
+    possessive: "the Kremlin's" -> "Kremlin"."""
+    start, end = span.start, span.end
+    doc = span.doc
+    while start < end and (doc[start].pos_ in _LEADING_DROPPED or doc[start].tag_ == "PRP$"):
+        start += 1
+    while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].pos_ == "PUNCT"):
+        end -= 1
+    if start >= end:
+        return None
+    trimmed = doc[start:end]
+    trimmed.label_ = span.label_
+    return trimmed

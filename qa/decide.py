@@ -1,0 +1,186 @@
+"""The answer decision, in one place: question form -> candidates -> scores -> answer or abstention.
+
+Everything here works on `Retrieval.sentences` positions, which are stable for one question:
+a candidate, a citation and the model's grounded phrase all point into that one list.
+
+The policy:
+1. No evidence sentence carries enough of the question's key terms (`min_support`): abstain.
+2. Why / how / what-happened questions are answered by the best evidence sentence, quoted.
+3. Otherwise the candidates (entities and noun phrases of the evidence, and the model's own
+   phrase when a sentence carries it) that fit the question's answer type are scored by the
+   model's likelihood of each as the answer given its sentence, how often the evidence repeats
+   it, whether the model wrote it, how well its kind fits, and how many of its words the
+   question already says. No candidate of a fitting kind: the best sentence answers instead.
+4. The chosen phrase is withheld when its sentence is off the question (`min_support`) or
+   its score is too low (`min_answer_score`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from qa.candidates import Candidate, compatibility, extract, label_of
+from qa.cite import ground
+from qa.question import AnswerType, QuestionForm
+from qa.retrieve import Retrieval
+from qa.textnorm import contains_phrase, normalize, words
+
+# (sentence position, candidate texts) -> log-probability of each text as the answer.
+Judge = Callable[[int, list[str]], list[float]]
+
+# Candidates the model judges: the best by the features that cost nothing (repetition, the
+# model's own phrase, type fit, links to the question), so latency does not grow with the evidence.
+MAX_JUDGED = 16
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the candidate features add up. Chosen on the dev and val packs together."""
+
+    logprob: float = 0.5
+    repeated: float = 2.0
+    generated: float = 3.0
+    fit: float = 2.0
+    asked: float = 2.0
+    linked: float = 1.0
+
+
+@dataclass
+class Decision:
+    kind: Literal["phrase", "sentence", "abstain"]
+    text: str = ""
+    cited: list[int] = field(default_factory=list)  # positions in Retrieval.sentences
+    score: float | None = None
+    support: float = 0.0
+    reason: str = ""
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Policy:
+    min_support: float = 0.15
+    min_answer_score: float = -6.0
+    answer_mode: str = "choose"  # "choose" or "generate" (keep the model's phrase only)
+    weights: Weights = Weights()
+
+
+def decide(
+    form: QuestionForm,
+    question: str,
+    retrieval: Retrieval,
+    raw_output: str | None,
+    judge: Judge | None,
+    policy: Policy,
+) -> Decision:
+    """Answer, quote or abstain. `raw_output` is what the model wrote (None when it was not
+    asked: no evidence, or an explanation question); `judge` scores candidate phrases."""
+    evidence = retrieval.evidence
+    if not evidence or retrieval.best_support < policy.min_support:
+        return Decision("abstain", support=retrieval.best_support, reason="no sentence is about the question")
+    if form.answer_type is AnswerType.EXPLANATION:
+        return _sentence_answer(retrieval, policy, "the question asks for an explanation")
+
+    sentences = retrieval.sentences
+    generated = ground(raw_output or "", sentences)
+    if policy.answer_mode != "choose":
+        if generated is None:
+            return Decision(
+                "abstain", support=retrieval.best_support, reason="the model's phrase is not in the articles"
+            )
+        return _phrase(generated.phrase, generated.supporting[:1], None, retrieval, policy)
+
+    texts = {p: sentences[p].text for p in range(len(evidence))}
+    if generated is not None:
+        texts.setdefault(generated.supporting[0], sentences[generated.supporting[0]].text)
+    candidates = extract(texts, question)
+    if generated is not None:
+        _add_generated(candidates, generated.phrase, generated.supporting[0], texts)
+    typed = []
+    for c in candidates:
+        fit = compatibility(form, c.label, c.text)
+        if fit is not None:
+            c.fit = fit
+            typed.append(c)
+    if not typed:
+        return _sentence_answer(retrieval, policy, f"no {form.answer_type.value} in the evidence")
+    evidence_texts = [e.text for e in evidence]
+    typed = rank(typed, question, evidence_texts, policy.weights)[:MAX_JUDGED]
+    if judge is not None:
+        for position in sorted({c.sentence for c in typed}):
+            group = [c for c in typed if c.sentence == position]
+            for c, logprob in zip(group, judge(position, [c.text for c in group]), strict=True):
+                c.logprob = logprob
+    ranked = rank(typed, question, evidence_texts, policy.weights)
+    best = ranked[0]
+    decision = _phrase(best.text, [best.sentence], round(best.score, 4), retrieval, policy)
+    decision.candidates = ranked
+    return decision
+
+
+def rank(
+    candidates: list[Candidate], question: str, evidence: list[str], weights: Weights
+) -> list[Candidate]:
+    """Order candidates by their weighted features. A short form of a longer candidate
+    ("Biden" of "Joe Biden") is the same entity: its evidence counts for the longer form."""
+    asked = set(words(question))
+    texts = [words(c.text) for c in candidates]
+    mentions = [
+        sum(1.0 / (1 + i) for i, sentence in enumerate(evidence) if contains_phrase(sentence, c.text))
+        for c in candidates
+    ]
+    ranked = []
+    for i, candidate in enumerate(candidates):
+        if any(_is_short_form(texts[i], other) for other in texts):
+            continue
+        group = [j for j, other in enumerate(texts) if j == i or _is_short_form(other, texts[i])]
+        features = {
+            "logprob": max(candidates[j].logprob for j in group),
+            "repeated": sum(mentions[j] for j in group),
+            "generated": float(any(candidates[j].generated for j in group)),
+            "fit": candidate.fit,
+            "linked": max(candidates[j].linked for j in group),
+            "asked": -sum(t in asked for t in texts[i]) / max(1, len(texts[i])),
+        }
+        candidate.features = features
+        candidate.score = sum(getattr(weights, name) * value for name, value in features.items())
+        ranked.append(candidate)
+    return sorted(ranked, key=lambda c: -c.score)
+
+
+def _add_generated(candidates: list[Candidate], phrase: str, position: int, texts: dict[int, str]) -> None:
+    """Mark the candidate the model wrote, or add its phrase with the kind it has in its sentence."""
+    key = normalize(phrase)
+    for candidate in candidates:
+        if normalize(candidate.text) == key:
+            candidate.generated = True
+            return
+    if key:
+        candidates.append(Candidate(phrase, position, label_of(phrase, texts[position]), generated=True))
+
+
+def _phrase(
+    text: str, cited: list[int], score: float | None, retrieval: Retrieval, policy: Policy
+) -> Decision:
+    support = retrieval.sentences[cited[0]].support
+    if support < policy.min_support:
+        return Decision(
+            "abstain", support=support, reason="the sentence carrying the answer is off the question"
+        )
+    if score is not None and score < policy.min_answer_score:
+        return Decision("abstain", score=score, support=support, reason="no candidate is likely enough")
+    return Decision("phrase", text, cited, score, support)
+
+
+def _sentence_answer(retrieval: Retrieval, policy: Policy, reason: str) -> Decision:
+    """The best-ranked evidence sentence that is about the question answers it, quoted."""
+    for position, e in enumerate(retrieval.evidence):
+        if e.support >= policy.min_support:
+            return Decision("sentence", e.text, [position], None, e.support, reason)
+    return Decision("abstain", support=retrieval.best_support, reason="no sentence is about the question")
+
+
+def _is_short_form(short: list[str], full: list[str]) -> bool:
+    """`short` is the last word of the name `full` (a surname: "Solberg" of "Mira Solberg")."""
+    return len(short) == 1 and 2 <= len(full) <= 5 and full[-1] == short[0]

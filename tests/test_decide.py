@@ -1,0 +1,124 @@
+"""Candidates, typing and the decision on invented articles (real spaCy; the model is not needed:
+these tests check which candidates may answer, not which one the model prefers)."""
+
+from qa.candidates import NOUN_PHRASE, compatibility, extract
+from qa.cite import ground
+from qa.decide import Policy, decide
+from qa.question import classify
+from qa.records import Article
+from qa.retrieve import Evidence, Retrieval
+from qa.split import split_sentences
+
+
+def _retrieval(text: str, title: str = "Regional news", support: float = 0.5) -> Retrieval:
+    article = Article(title=title, text=text, source="test.txt")
+    article.sentences = split_sentences(text)
+    sentences = [Evidence(article, i, 1.0 - i / 10, support, 0) for i in range(len(article.sentences))]
+    return Retrieval("q", [], sentences, n_evidence=len(sentences))
+
+
+def _texts(retrieval: Retrieval) -> dict[int, str]:
+    return {i: e.text for i, e in enumerate(retrieval.evidence)}
+
+
+def _typed(question: str, retrieval: Retrieval) -> list[str]:
+    form = classify(question)
+    return [c.text for c in extract(_texts(retrieval), question) if compatibility(form, c.label, c.text)]
+
+
+def test_candidates_are_exact_spans_with_entity_kinds() -> None:
+    r = _retrieval("Engineer Mira Solberg led the restoration team in Tallport, Norway, on Monday.")
+    found = {c.text: c.label for c in extract(_texts(r), "Who led the team?")}
+    assert found.get("Mira Solberg") == "PERSON"
+    assert all(text in r.evidence[0].text for text in found)
+
+
+def test_a_place_question_is_not_answered_by_a_person_or_a_date() -> None:
+    r = _retrieval("Governor Ana Ruiz signed the water law in Nevada on March 3, 2026.")
+    typed = _typed("Which state passed the water law?", r)
+    assert "Nevada" in typed
+    assert "Ana Ruiz" not in typed and not any("2026" in t for t in typed)
+
+
+def test_a_count_question_is_not_answered_by_a_year() -> None:
+    r = _retrieval("In 2026, about 12,000 homes lost power when Storm Ada hit Port Elric.")
+    typed = _typed("How many homes lost power?", r)
+    assert any("12,000" in t for t in typed) and "2026" not in typed
+
+
+def test_a_percentage_question_wants_a_percentage() -> None:
+    r = _retrieval("The measure won 62% of the vote among 4,000 voters in Tallport.")
+    assert _typed("What percentage of voters backed the measure?", r) == ["62%"]
+
+
+def test_a_demonym_answers_a_country_question_with_the_country() -> None:
+    r = _retrieval("The Ukrainian president met the delegation in the capital on Friday.")
+    assert "Ukraine" in _typed("Which country's president met the delegation?", r)
+
+
+def test_pairs_of_names_are_candidates_as_well_as_each_name() -> None:
+    r = _retrieval("Two bakeries in Nevada and Oregon shared the pastry award.")
+    texts = [c.text for c in extract(_texts(r), "Which two states had the winning bakeries?")]
+    assert {"Nevada and Oregon", "Nevada", "Oregon"} <= set(texts)
+
+
+def test_question_words_are_not_candidates() -> None:
+    r = _retrieval("Oregon officials agreed with the ruling of Judge Ana Ruiz.")
+    texts = [c.text for c in extract(_texts(r), "Which judge's ruling did Oregon officials accept?")]
+    assert "Oregon" not in texts and any("Ana Ruiz" in t for t in texts)
+
+
+def test_noun_phrases_answer_what_questions() -> None:
+    r = _retrieval("The plan attempts to protect civilian populations during the war.")
+    found = {c.text: c.label for c in extract(_texts(r), "What does the plan try to protect?")}
+    assert found.get("civilian populations") == NOUN_PHRASE
+
+
+def test_a_why_question_is_answered_by_its_best_sentence() -> None:
+    r = _retrieval("The council closed the bridge because its cables had rusted. Repairs start in May.")
+    decision = decide(classify("Why did the council close the bridge?"), "Why?", r, None, None, Policy())
+    assert decision.kind == "sentence" and decision.cited == [0]
+    assert decision.text == r.sentences[0].text
+
+
+def test_with_no_candidate_of_the_asked_kind_the_sentence_answers() -> None:
+    r = _retrieval("The festival will be held outdoors this year.")
+    question = "What percentage of tickets sold out?"
+    decision = decide(classify(question), question, r, None, None, Policy())
+    assert decision.kind == "sentence" and decision.text == r.sentences[0].text
+
+
+def test_evidence_off_the_question_means_abstention() -> None:
+    r = _retrieval("The festival will be held outdoors this year.", support=0.05)
+    decision = decide(
+        classify("Who won the chess title?"), "Who won the chess title?", r, None, None, Policy()
+    )
+    assert decision.kind == "abstain" and decision.cited == []
+
+
+def test_the_model_phrase_counts_for_the_candidate_it_matches() -> None:
+    r = _retrieval("Engineer Mira Solberg and mayor Jon Berg opened the Lindqvist bridge.")
+    question = "Who led the restoration?"
+    decision = decide(classify(question), question, r, " Mira Solberg", None, Policy())
+    assert decision.kind == "phrase" and decision.text == "Mira Solberg"
+    assert decision.candidates[0].generated
+
+
+def test_a_leading_article_the_sentence_lacks_still_grounds_the_phrase() -> None:
+    r = _retrieval("The tournament will be co-hosted by United States, Canada and Mexico.")
+    grounded = ground("- The United States", r.sentences)
+    assert grounded is not None and grounded.phrase == "United States" and grounded.supporting == [0]
+    assert ground("- The Netherlands", r.sentences) is None
+
+
+def test_a_state_question_prefers_a_state_to_a_city() -> None:
+    form = classify("Which state passed the water law?")
+    assert compatibility(form, "GPE", "Nevada") == 1.0
+    assert compatibility(form, "GPE", "Reno") == 0.5
+    assert compatibility(classify("Which country hosted the talks?"), "GPE", "Norway") == 1.0
+
+
+def test_a_candidate_that_hangs_from_a_question_word_is_linked() -> None:
+    r = _retrieval("The plan attempts to protect civilian populations while Ukraine and Russia talk.")
+    found = {c.text: c.linked for c in extract(_texts(r), "What does the plan try to protect?")}
+    assert found["civilian populations"] == 1.0 and found["Ukraine and Russia"] == 0.0

@@ -1,0 +1,41 @@
+"""The scoring path reuses llama.cpp's KV cache through llama-cpp-python internals: these tests
+fail when a new llama-cpp-python release changes what that path relies on."""
+
+import math
+
+import pytest
+
+from qa.generate import Generator
+
+PROMPT = (
+    "Sentences:\n- Mayor Ana Ortiz opened the Old Mill bridge in Riverton.\n"
+    "Question: Who opened the bridge?\nAnswer:"
+)
+OTHER = "Sentences:\n- Storm Ada hit Port Elric on Tuesday.\nQuestion: Which storm hit Port Elric?\nAnswer:"
+CANDIDATES = ["Ana Ortiz", "Riverton", "the Old Mill bridge"]
+
+
+@pytest.fixture(scope="module")
+def generator() -> Generator:
+    return Generator()
+
+
+def test_cached_scoring_equals_fresh_scoring(generator: Generator) -> None:
+    fresh = Generator().score_continuations(PROMPT, CANDIDATES)
+    generator.score_continuations(OTHER, ["Storm Ada"])  # leaves another prompt in the cache
+    generator.complete(OTHER, 4)
+    cached = generator.score_continuations(PROMPT, CANDIDATES)
+    again = generator.score_continuations(PROMPT, CANDIDATES)
+    assert all(math.isfinite(x) and x < 0 for x in fresh)
+    assert cached == pytest.approx(fresh, abs=1e-3) and again == pytest.approx(fresh, abs=1e-3)
+
+
+def test_generation_after_scoring_is_unchanged(generator: Generator) -> None:
+    before = Generator().complete(PROMPT, 6, stop=["\n"])
+    generator.score_continuations(PROMPT, CANDIDATES)
+    assert generator.complete(PROMPT, 6, stop=["\n"]) == before
+
+
+def test_the_answer_in_the_sentence_is_more_likely_than_a_distractor(generator: Generator) -> None:
+    name, place, _ = generator.score_continuations(PROMPT, CANDIDATES)
+    assert name > place

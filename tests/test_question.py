@@ -1,0 +1,66 @@
+"""Question forms -> answer types, on invented questions (no model needed)."""
+
+import pytest
+
+from qa.gazetteer import country_of
+from qa.question import AnswerType, classify
+
+T = AnswerType
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "focus"),
+    [
+        ("Who founded the Lindqvist bakery chain?", T.PERSON, None),
+        ("Whose painting sold at the Tallport auction?", T.PERSON, None),
+        ("Which actor will play the lead in the new series?", T.PERSON, "actor"),
+        ("Which state passed the water law on Monday?", T.PLACE, "state"),
+        ("Which two states sold the winning tickets?", T.PLACE, "state"),
+        ("In which European country did the storm make landfall?", T.PLACE, "country"),
+        ("What is the capital of the province that voted?", T.PLACE, "capital"),
+        ("Where did the Northwind flight land?", T.PLACE, None),
+        ("Which company bought the Old Mill brewery?", T.ORGANIZATION, "company"),
+        ("What is the name of the airline that cut 300 jobs?", T.ORGANIZATION, "airline"),
+        ("Which team won the regional cup?", T.ORGANIZATION, "team"),
+        ("How many homes lost power after Storm Ada?", T.COUNT, "homes"),
+        ("How many years did the bridge repairs take?", T.QUANTITY, "years"),
+        ("What percentage of voters backed the measure?", T.PERCENT, "percentage"),
+        ("How much will the bridge repairs cost?", T.MONEY, None),
+        ("How much did the painting sell for?", T.MONEY, None),
+        ("How much rain fell in Port Elric?", T.QUANTITY, "much"),
+        ("How old is the chess champion?", T.QUANTITY, "old"),
+        ("When will the bridge reopen?", T.DATE, None),
+        ("What year did the mill close?", T.DATE, "year"),
+        ("Why did the council close the bridge?", T.EXPLANATION, None),
+        ("How did the engineers repair the bridge?", T.EXPLANATION, None),
+        ("What happened at the harbour on Tuesday?", T.EXPLANATION, None),
+        ("Which animal escaped from the Tallport zoo?", T.THING, "animal"),
+        ("What food did the festival ban?", T.THING, "food"),
+        ("What did the mayor say about the bridge?", T.ANY, None),
+        ("What does the plan try to protect?", T.ANY, None),
+    ],
+)
+def test_answer_type_follows_the_question_form(
+    question: str, expected: AnswerType, focus: str | None
+) -> None:
+    form = classify(question)
+    assert form.answer_type is expected
+    if focus is not None:
+        assert form.focus in (focus, focus.rstrip("s"))
+
+
+def test_only_explanations_are_answered_with_a_sentence() -> None:
+    assert not classify("Why did the mill close?").wants_phrase
+    assert classify("Which mill closed?").wants_phrase
+
+
+@pytest.mark.parametrize(
+    ("word", "country"),
+    [("Ukrainian", "Ukraine"), ("Chinese", "China"), ("Dutch", "Netherlands"), ("Filipinos", "Philippines")],
+)
+def test_demonyms_name_their_country(word: str, country: str) -> None:
+    assert country_of(word) == country
+
+
+def test_words_that_are_no_demonym_name_no_country() -> None:
+    assert country_of("bridge") is None and country_of("Monday") is None
