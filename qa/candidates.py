@@ -121,7 +121,9 @@ def extract(sentences: dict[int, str], asked: str) -> list[Candidate]:
         found[key] = Candidate(text, position, label, linked=linked)
 
     for position, doc in zip(positions, docs, strict=True):
-        entities = [_trim(e) for e in doc.ents]
+        entities = [
+            _with_title(t) if t is not None and t.label_ == "PERSON" else t for t in map(_trim, doc.ents)
+        ]
         for ent in entities:
             if ent is None:
                 continue
@@ -159,6 +161,23 @@ def _linked(span, asked_stems: set[str]) -> bool:  # span: spacy Span
             continue
         return stem(token.lower_) in asked_stems
     return False
+
+
+def _with_title(span):  # spacy Span -> Span
+    """A person with the title news gives them: "President Joe Biden", "Transportation Secretary
+    Sean Duffy" (capitalised nouns just before the name; "former" and the like stop it)."""
+    doc, start = span.doc, span.start
+    while (
+        start > 0
+        and span.start - start < 3
+        and doc[start - 1].is_title
+        and doc[start - 1].pos_ in ("PROPN", "NOUN")
+        and not doc[start - 1].ent_type_
+    ):
+        start -= 1
+    extended = doc[start : span.end]
+    extended.label_ = span.label_
+    return extended
 
 
 def label_of(text: str, sentence: str) -> str:

@@ -31,4 +31,6 @@ class PromptLibrary:
         missing = REQUIRED.get(name, set()) - meta.find_undeclared_variables(self.env.parse(source))
         if missing:
             raise QAError(f"Prompt {self.folder / file} must use {sorted(missing)}")
-        return self.env.get_template(file).render(**values)
+        # A completion prompt ends where the model goes on: "Answer:" and not "Answer:\n", or the
+        # model starts a new line instead of answering (and candidates are judged after one).
+        return self.env.get_template(file).render(**values).rstrip()

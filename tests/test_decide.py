@@ -29,7 +29,7 @@ def _typed(question: str, retrieval: Retrieval) -> list[str]:
 def test_candidates_are_exact_spans_with_entity_kinds() -> None:
     r = _retrieval("Engineer Mira Solberg led the restoration team in Tallport, Norway, on Monday.")
     found = {c.text: c.label for c in extract(_texts(r), "Who led the team?")}
-    assert found.get("Mira Solberg") == "PERSON"
+    assert found.get("Engineer Mira Solberg") == "PERSON"  # with the title the article gives
     assert all(text in r.evidence[0].text for text in found)
 
 
@@ -97,7 +97,7 @@ def test_evidence_off_the_question_means_abstention() -> None:
 
 
 def test_the_model_phrase_counts_for_the_candidate_it_matches() -> None:
-    r = _retrieval("Engineer Mira Solberg and mayor Jon Berg opened the Lindqvist bridge.")
+    r = _retrieval("Mira Solberg and her colleague Jon Berg opened the Lindqvist bridge.")
     question = "Who led the restoration?"
     decision = decide(classify(question), question, r, " Mira Solberg", None, Policy())
     assert decision.kind == "phrase" and decision.text == "Mira Solberg"
@@ -122,3 +122,9 @@ def test_a_candidate_that_hangs_from_a_question_word_is_linked() -> None:
     r = _retrieval("The plan attempts to protect civilian populations while Ukraine and Russia talk.")
     found = {c.text: c.linked for c in extract(_texts(r), "What does the plan try to protect?")}
     assert found["civilian populations"] == 1.0 and found["Ukraine and Russia"] == 0.0
+
+
+def test_a_person_keeps_the_title_news_gives_them() -> None:
+    r = _retrieval("The eulogy was delivered by former Mayor Mira Solberg of Tallport on Monday.")
+    texts = [c.text for c in extract(_texts(r), "Who delivered the eulogy?")]
+    assert "Mayor Mira Solberg" in texts
