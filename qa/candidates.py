@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from qa.gazetteer import country_of, place_kind
 from qa.nlp import parse
 from qa.question import AnswerType, QuestionForm
-from qa.textnorm import content_stems, normalize, stem, words
+from qa.textnorm import normalize, words
 
 NOUN_PHRASE = "NP"  # a noun phrase that is not a named entity
 MAX_WORDS = 8
@@ -49,6 +49,13 @@ _KINDS: dict[AnswerType, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC"}),
     ),
 }
+_AMOUNTS = frozenset({AnswerType.COUNT, AnswerType.PERCENT, AnswerType.MONEY, AnswerType.QUANTITY})
+_NUMBER_WORDS = frozenset(
+    """one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
+    sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety
+    hundred thousand million billion trillion dozen dozens hundreds thousands millions billions
+    half quarter""".split()
+)
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,60})[”\"]")
 _LEADING_DROPPED = frozenset({"DET", "PRON", "CCONJ", "PUNCT", "ADP"})
 _LONE_FUNCTION = frozenset(
@@ -66,10 +73,6 @@ class Candidate:
     label: str  # spaCy entity label, or NOUN_PHRASE
     generated: bool = False  # the model wrote this phrase itself
     fit: float = 1.0  # type compatibility with the question (see `compatibility`)
-    # The candidate's head word (or the one above it) is a content word of the question: it is
-    # the object of the question's verb ("protect *civilian populations*"), the name in
-    # apposition to its noun ("the spokeswoman, *Wang Wenbin*"), and so on.
-    linked: float = 0.0
     logprob: float = 0.0
     score: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
@@ -87,6 +90,8 @@ def compatibility(form: QuestionForm, label: str, text: str = "") -> float | Non
             if label in ("DATE", "CARDINAL") and any(len(w) == 4 and w.isdigit() for w in words(text))
             else None
         )
+    if kind in _AMOUNTS and not _has_number(text):
+        return None  # "how many / how much / what percentage" is answered with a number
     expected, accepted = _KINDS[kind]
     if kind is AnswerType.PLACE and form.focus in ("country", "state", "city") and label == "GPE":
         # A "which state" question wants a state, not one of its cities (both are GPE).
@@ -99,6 +104,10 @@ def compatibility(form: QuestionForm, label: str, text: str = "") -> float | Non
     return None
 
 
+def _has_number(text: str) -> bool:
+    return any(ch.isdigit() for ch in text) or any(w in _NUMBER_WORDS for w in words(text))
+
+
 def extract(sentences: dict[int, str], asked: str) -> list[Candidate]:
     """Entities, pairs of entities and noun phrases of `sentences` (position -> text), best
     position first, without the question's own words. One candidate per distinct text: the
@@ -107,18 +116,16 @@ def extract(sentences: dict[int, str], asked: str) -> list[Candidate]:
     asked_words |= {normalize(c) for w in list(asked_words) if (c := country_of(w))}
     positions = sorted(sentences)
     docs = parse([sentences[p] for p in positions])
-    asked_stems = set(content_stems(asked))
     found: dict[str, Candidate] = {}
 
-    def add(text: str, position: int, label: str, span=None) -> None:
+    def add(text: str, position: int, label: str) -> None:
         key = normalize(text)
         tokens = key.split()
         if not tokens or len(tokens) > MAX_WORDS or key in found:
             return
         if all(t in asked_words or t in _LONE_FUNCTION for t in tokens):
             return  # the question's own words, or nothing but function words
-        linked = float(span is not None and _linked(span, asked_stems))
-        found[key] = Candidate(text, position, label, linked=linked)
+        found[key] = Candidate(text, position, label)
 
     for position, doc in zip(positions, docs, strict=True):
         entities = [
@@ -127,14 +134,14 @@ def extract(sentences: dict[int, str], asked: str) -> list[Candidate]:
         for ent in entities:
             if ent is None:
                 continue
-            add(ent.text, position, ent.label_, ent)
+            add(ent.text, position, ent.label_)
             if ent.label_ == "NORP" and (country := country_of(ent.text)):
-                add(country, position, "GPE", ent)
+                add(country, position, "GPE")
         # "Nevada and Oregon": a question may ask for a pair of the same kind.
         for a, b in itertools.pairwise(e for e in entities if e is not None):
             between = doc[a.end : b.start].text.strip()
             if a.label_ == b.label_ and between in ("and", "&"):
-                add(doc[a.start : b.end].text, position, a.label_, doc[a.start : b.end])
+                add(doc[a.start : b.end].text, position, a.label_)
         # A short quotation is a name the article gives something: a “no limits” partnership.
         for match in _QUOTED.finditer(doc.text):
             add(match.group(1), position, NOUN_PHRASE)
@@ -145,22 +152,8 @@ def extract(sentences: dict[int, str], asked: str) -> list[Candidate]:
                 continue
             if all(i in covered for i in range(span.start, span.end)):
                 continue  # an entity already
-            add(span.text, position, NOUN_PHRASE, span)
+            add(span.text, position, NOUN_PHRASE)
     return list(found.values())
-
-
-def _linked(span, asked_stems: set[str]) -> bool:  # span: spacy Span
-    """The content word the span hangs from (through a preposition: "meet *with* Putin") is a
-    content word of the question."""
-    token = span.root
-    while token.head.i != token.i:
-        token = token.head
-        if span.start <= token.i < span.end:
-            continue
-        if token.pos_ in ("ADP", "AUX", "PART", "CCONJ"):
-            continue
-        return stem(token.lower_) in asked_stems
-    return False
 
 
 def _with_title(span):  # spacy Span -> Span

@@ -41,10 +41,9 @@ class Weights:
 
     logprob: float = 0.5
     repeated: float = 2.0
-    generated: float = 3.0
+    generated: float = 2.0
     fit: float = 2.0
     asked: float = 2.0
-    linked: float = 1.0
 
 
 @dataclass
@@ -61,7 +60,7 @@ class Decision:
 @dataclass(frozen=True)
 class Policy:
     min_support: float = 0.15
-    min_answer_score: float = -6.0
+    min_answer_score: float = 0.5
     answer_mode: str = "choose"  # "choose" or "generate" (keep the model's phrase only)
     weights: Weights = Weights()
 
@@ -140,7 +139,6 @@ def rank(
             "repeated": sum(mentions[j] for j in group),
             "generated": float(any(candidates[j].generated for j in group)),
             "fit": candidate.fit,
-            "linked": max(candidates[j].linked for j in group),
             "asked": -sum(t in asked for t in texts[i]) / max(1, len(texts[i])),
         }
         candidate.features = features

@@ -139,13 +139,17 @@ def _focus(tokens: list) -> str | None:  # tokens: spacy Tokens after the wh-wor
     if i == 0 and len(tokens) > 1 and tokens[0].lower_ in _BE:  # "what is the capital of ..."
         i = 1
     run: list = []
+    after = None
     for token in tokens[i:]:
         word = token.lower_
         if not run and (token.pos_ == "DET" or word in ("kind", "type", "sort", "name", "of", "following")):
             continue
         if token.pos_ not in _NOUNISH and token.tag_ != "POS":
+            after = token
             break
         run.append(token)
+    if i == 1 and tokens[0].lower_ in _BE and after is not None and after.pos_ in ("VERB", "AUX"):
+        return None  # "what is the administration expected to sell": the noun is the subject
     for token in run:
         if _noun_type(token.lower_) is not None:
             return token.lower_

@@ -64,3 +64,7 @@ def test_demonyms_name_their_country(word: str, country: str) -> None:
 
 def test_words_that_are_no_demonym_name_no_country() -> None:
     assert country_of("bridge") is None and country_of("Monday") is None
+
+
+def test_the_subject_of_a_copular_question_is_not_its_focus() -> None:
+    assert classify("What is the city council expected to approve?").answer_type is T.ANY
