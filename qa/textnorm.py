@@ -23,4 +23,3 @@ def contains_phrase(text: str, phrase: str) -> bool:
 
 def words(text: str) -> list[str]:
     return normalize(text).split()
-
