@@ -63,7 +63,8 @@ PERSON_NOUNS = _nouns(
     "researcher doctor physician judge justice lawyer attorney prosecutor official "
     "spokesman spokeswoman spokesperson candidate nominee diplomat ambassador general "
     "officer soldier suspect victim celebrity influencer designer chef astronaut activist "
-    "whistleblower economist professor teacher student inventor explorer owner heir "
+    "whistleblower economist professor teacher student inventor explorer owner heir engineer "
+    "architect pilot nurse surgeon detective agent spy priest monk nun rabbi imam "
     "widow husband wife son daughter father mother brother sister"
 )
 TIME_NOUNS = _nouns("year date day month week decade century time season era")

@@ -67,14 +67,14 @@ def _write_pack(folder: Path) -> Path:
          "published": "2026-03-02", "text": "The Lindqvist bridge in Tallport reopened on Monday after "
          "two years of repairs. Engineer Mira Solberg led the restoration team. Traffic resumed at noon."},
         {"id": "a2", "title": "Chess prodigy wins national title", "url": "https://example.org/chess",
-         "published": "2026-02-01", "text": "Ten-year-old Ines Carvalho won the national chess title in "
+         "published": "2026-02-01", "text": "Ten-year-old Maria Carvalho won the national chess title in "
          "Braga. She beat three grandmasters on the way to the title."},
     ]  # fmt: skip
     questions = [
         {"id": "q1", "question": "Which engineer led the restoration of the Lindqvist bridge?",
          "answers": ["Mira Solberg"], "answerable": True},
         {"id": "q2", "question": "Who won the national chess title in Braga?",
-         "answers": ["Ines Carvalho"], "answerable": True},
+         "answers": ["Maria Carvalho"], "answerable": True},
         {"id": "q3", "question": "What is the boiling point of liquid nitrogen in kelvin?",
          "answers": ["77"], "answerable": False},
     ]  # fmt: skip

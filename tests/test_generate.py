@@ -27,7 +27,10 @@ def test_cached_scoring_equals_fresh_scoring(generator: Generator) -> None:
     cached = generator.score_continuations(PROMPT, CANDIDATES)
     again = generator.score_continuations(PROMPT, CANDIDATES)
     assert all(math.isfinite(x) and x < 0 for x in fresh)
-    assert cached == pytest.approx(fresh, abs=1e-3) and again == pytest.approx(fresh, abs=1e-3)
+    # llama.cpp's numbers depend on batch shape (a prompt read whole, or only its last token
+    # re-read): measured up to 0.13 nat on a three-token candidate with 0.3.36. A broken cache
+    # (stale positions, logits of another token) is off by whole nats.
+    assert cached == pytest.approx(fresh, abs=0.25) and again == pytest.approx(fresh, abs=0.25)
 
 
 def test_generation_after_scoring_is_unchanged(generator: Generator) -> None:
