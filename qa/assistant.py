@@ -142,7 +142,7 @@ class Assistant:
         retrieval = self.retrieve(question, history, top_k)
         retrieved_at = time.perf_counter()
         s = self.settings
-        policy = Policy(s.min_support, s.min_answer_score, s.answer_mode)
+        policy = Policy.from_settings(s)
         raw = None
         if retrieval.evidence and retrieval.best_support >= s.min_support and form.wants_phrase:
             prompt = self.prompts.render("answer", question=question, evidence=retrieval.evidence)

@@ -24,8 +24,6 @@ from qa.textnorm import normalize, words
 NOUN_PHRASE = "NP"  # a noun phrase that is not a named entity
 MAX_WORDS = 8
 
-NUMERIC = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "ORDINAL"})
-NAMED = frozenset({"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
 
 # Expected kinds, then kinds accepted at half weight (small NER models often label a company a
 # PERSON or a place an ORG). Anything else cannot answer the question.

@@ -23,6 +23,7 @@ from typing import Literal
 
 from qa.candidates import Candidate, compatibility, extract, label_of
 from qa.cite import ground
+from qa.config import Settings
 from qa.question import AnswerType, QuestionForm
 from qa.retrieve import Retrieval
 from qa.textnorm import contains_phrase, normalize, words
@@ -60,10 +61,16 @@ class Decision:
 
 @dataclass(frozen=True)
 class Policy:
-    min_support: float = 0.15
-    min_answer_score: float = 0.5
-    answer_mode: str = "choose"  # "choose" or "generate" (keep the model's phrase only)
+    """The settings the decision reads; defaults are those of `qa.config.Settings`."""
+
+    min_support: float = Settings.min_support
+    min_answer_score: float = Settings.min_answer_score
+    answer_mode: str = Settings.answer_mode  # "choose" or "generate" (keep the model's phrase only)
     weights: Weights = Weights()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        return cls(settings.min_support, settings.min_answer_score, settings.answer_mode)
 
 
 def decide(
