@@ -8,7 +8,7 @@ print(answer)            # short answer with [n] markers, then the numbered sour
 from qa.answer import Answer, Citation
 from qa.assistant import Assistant, ask, get_assistant
 from qa.config import Settings
-from qa.errors import IndexUnavailable, IngestError, InvalidQuestion, ModelError, QAError
+from qa.errors import IndexUnavailable, IngestError, InvalidQuestion, ModelError, QAError, SettingsError
 
 __all__ = [
     "Answer",
@@ -20,6 +20,7 @@ __all__ = [
     "ModelError",
     "QAError",
     "Settings",
+    "SettingsError",
     "ask",
     "get_assistant",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 from qa.errors import QAError
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        from qa.config import Settings
+
+        Settings.from_env()  # every QA_* value checked before any work starts
         return args.run(args) or 0
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -60,7 +64,9 @@ def _ingest(args: argparse.Namespace) -> int:
     result = read_paths(args.paths)
     for message in result.skipped:
         print(f"warning: {message}", file=sys.stderr)
-    report = IngestReport(skipped=list(result.skipped))
+    for message in result.notes:
+        print(f"note: {message}", file=sys.stderr)
+    report = IngestReport(skipped=list(result.skipped), notes=list(result.notes))
     store = IndexStore(settings.index_dir, settings.index)
     store.ingest(
         result.articles, Embedder(settings.embedder), settings.chunk_chars,
@@ -86,6 +92,8 @@ def _indexes(args: argparse.Namespace) -> int:
     from qa.index import IndexStore, list_indexes
 
     settings = Settings.from_env()
+    where = "QA_INDEX_DIR" if os.environ.get("QA_INDEX_DIR") else "default"
+    print(f"# index folder: {settings.index_dir} ({where})", file=sys.stderr)
     for name in list_indexes(settings.index_dir):
         manifest = IndexStore(settings.index_dir, name).load().manifest
         counts = manifest["counts"]

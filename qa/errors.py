@@ -19,3 +19,7 @@ class IndexUnavailable(QAError):
 
 class ModelError(QAError):
     """A model file or folder that is missing or cannot be loaded."""
+
+
+class SettingsError(QAError, ValueError):
+    """A `QA_*` setting (or option) with a value of the wrong type, range or choice."""

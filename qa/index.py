@@ -58,6 +58,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # files read, but not as UTF-8
     chunks_embedded: int = 0
 
     def summary(self) -> str:
@@ -170,6 +171,7 @@ class IndexStore:
         """Add new articles, replace changed ones, keep the rest; then swap in the new version."""
         report = report or IngestReport()
         with self._lock():
+            self._sweep()
             previous = None if rebuild or not self.exists() else self.load(embedder)
             if previous is not None:
                 chunking = previous.manifest["chunking"]
@@ -253,6 +255,19 @@ class IndexStore:
             if old.name != version.name:
                 shutil.rmtree(old, ignore_errors=True)
         log.info("index %s: wrote %s (%d chunks)", self.name, version.name, len(chunks))
+
+    def _sweep(self) -> None:
+        """Remove what a crashed write left behind (a staging folder, an uncommitted version,
+        a pointer not yet swapped in, versions a crash kept from being removed). Runs under the
+        writer lock, so no write is in progress."""
+        live = self._live_version()
+        for leftover in self.path.iterdir():
+            if leftover.name.startswith(".staging-") or (
+                leftover.name.startswith("v") and leftover.name != live
+            ):
+                shutil.rmtree(leftover, ignore_errors=True)
+            elif leftover.name == ".CURRENT.tmp":
+                leftover.unlink(missing_ok=True)
 
     def _live_version(self) -> str | None:
         current = self.path / "CURRENT"

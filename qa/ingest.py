@@ -30,10 +30,15 @@ class ReadResult:
 
     articles: list[Article] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. a file read in another encoding
 
     def skip(self, message: str) -> None:
         log.warning(message)
         self.skipped.append(message)
+
+    def note(self, message: str) -> None:
+        log.info(message)
+        self.notes.append(message)
 
 
 def read_paths(paths: Iterable[str | Path]) -> ReadResult:
@@ -102,12 +107,39 @@ def _read_text(path: Path, name: str, result: ReadResult) -> str | None:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        result.skip(f"{name}: skipped, not valid UTF-8 text (byte {exc.start})")
-        return None
+        decoded = decode_legacy(data)
+        if decoded is None:
+            result.skip(f"{name}: skipped, not UTF-8 (byte {exc.start}) and not text in another encoding")
+            return None
+        text, encoding = decoded
+        result.note(f"{name}: not UTF-8, read as {encoding}")
     if not text.strip():
         result.skip(f"{name}: skipped, empty file")
         return None
     return text
+
+
+def decode_legacy(data: bytes) -> tuple[str, str] | None:
+    """Decode text that is not UTF-8, or None when charset-normalizer finds no encoding in
+    which it reads as text. On short texts the detector cannot tell single-byte code pages
+    apart (it reads "Caf\xe9" as Farsi as readily as French), so Windows-1252, the encoding
+    English news archives were written in, is tried first: it is kept when the bytes are
+    valid in it and it reads as Latin-script text (most letters plain ASCII, as in English or
+    French, not the mojibake a Cyrillic or Greek code page gives in it)."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        return None
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return str(best), best.encoding
+    letters = [c for c in text if c.isalpha()]
+    accented = sum(not c.isascii() for c in letters)
+    if letters and accented <= 0.3 * len(letters):
+        return text, "cp1252"
+    return str(best), best.encoding
 
 
 def _read_jsonl(text: str, name: str, result: ReadResult) -> None:

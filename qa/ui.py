@@ -1,14 +1,18 @@
 """The Gradio browser chat: streaming answers, a sources panel, uploads and an `ask` API endpoint.
 
 UI code only: every answer comes from `Assistant.stream`, every upload goes through the same
-reader and index writer as the CLI.
+reader and index writer as the CLI. `main()` is `python app.py` / `qa-app`: loopback by default;
+any other address (or a public share link) needs a login unless the operator says otherwise.
 """
 
 from __future__ import annotations
 
+import argparse
 import html
 import logging
+import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 
@@ -16,7 +20,7 @@ import gradio as gr
 
 from qa.answer import Answer
 from qa.assistant import Assistant
-from qa.errors import QAError
+from qa.errors import QAError, SettingsError
 from qa.index import IngestReport, list_indexes
 from qa.ingest import SUPPORTED_SUFFIXES, ReadResult, read_file
 
@@ -123,7 +127,7 @@ def upload_files(assistant: Assistant, files: list[str] | None, show_progress: b
             )
             continue
         read_file(path, result, display_name=f"upload:{name}")
-    report = IngestReport(skipped=list(result.skipped))
+    report = IngestReport(skipped=list(result.skipped), notes=list(result.notes))
     if result.articles:
         assistant.add_articles(result.articles, report, progress=show_progress)
     lines = [f"**Index `{assistant.index.name}`**: {report.summary()}"]
@@ -131,11 +135,15 @@ def upload_files(assistant: Assistant, files: list[str] | None, show_progress: b
     lines += [f"- replaced: {t}" for t in report.replaced]
     lines += [f"- already indexed: {t}" for t in report.unchanged]
     lines += [f"- skipped (duplicate): {t}" for t in report.duplicates]
+    lines += [f"- note: {t}" for t in report.notes]
     lines += [f"- ⚠️ {t}" for t in report.skipped]
     return "\n".join(lines)
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
+def build_app(assistant: Assistant, read_only: bool = False) -> gr.Blocks:
+    """The chat. `read_only` leaves out every control that changes shared state (uploads,
+    the index everyone is answered from): those handlers are not even registered."""
+
     def respond(message: str, history: list, top_k: int, show_context: bool):
         history = list(history or [])
         previous = [_text_of(m["content"]) for m in history if m.get("role") == "user"]
@@ -205,24 +213,27 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         with gr.Accordion("Index and settings", open=False):
             stats = gr.Markdown(index_stats(assistant), elem_id="index-stats")
             with gr.Row():
-                choice = gr.Dropdown(
-                    list_indexes(assistant.settings.index_dir), value=assistant.index.name,
-                    label="Index to ask", interactive=True,
-                )  # fmt: skip
+                if not read_only:
+                    choice = gr.Dropdown(
+                        list_indexes(assistant.settings.index_dir), value=assistant.index.name,
+                        label="Index to ask", interactive=True,
+                    )  # fmt: skip
                 top_k = gr.Slider(1, 20, value=assistant.settings.top_k, step=1, label="Passages retrieved")
                 show_context = gr.Checkbox(value=False, label="Show retrieved context")
-            uploads = gr.File(
-                label=f"Add articles (.txt .md .html .jsonl, up to {MAX_UPLOAD_BYTES // 2**20} MB each)",
-                file_count="multiple", elem_id="upload",
-            )  # fmt: skip
-            upload_status = gr.Markdown(elem_id="upload-status")
+            if not read_only:
+                uploads = gr.File(
+                    label=f"Add articles (.txt .md .html .jsonl, up to {MAX_UPLOAD_BYTES // 2**20} MB each)",
+                    file_count="multiple", elem_id="upload",
+                )  # fmt: skip
+                upload_status = gr.Markdown(elem_id="upload-status")
 
         inputs = [box, chat, top_k, show_context]
         outputs = [chat, sources, context, box]
         box.submit(respond, inputs, outputs, api_name=False)
         send.click(respond, inputs, outputs, api_name=False)
-        choice.change(switch_index, choice, [stats, chat, sources], api_name=False)
-        uploads.upload(do_upload, uploads, [upload_status, stats, choice], api_name=False)
+        if not read_only:
+            choice.change(switch_index, choice, [stats, chat, sources], api_name=False)
+            uploads.upload(do_upload, uploads, [upload_status, stats, choice], api_name=False)
         gr.api(api_ask, api_name="ask")
     demo.queue(default_concurrency_limit=1, max_size=64)
     return demo
@@ -233,9 +244,84 @@ def _linked(text: str) -> str:
     return re.sub(r"\[(\d+)\]", r"[[\1]](#source-\1)", text)
 
 
-def launch(assistant: Assistant, host: str, port: int, share: bool) -> None:
-    demo = build_app(assistant)
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def parse_users(pairs: list[str], file: str | None) -> list[tuple[str, str]]:
+    """USER:PASSWORD pairs from options, `QA_AUTH` (comma-separated) and a file (one per line)."""
+    entries = list(pairs)
+    entries += [p for p in os.environ.get("QA_AUTH", "").split(",") if p.strip()]
+    if file:
+        try:
+            lines = Path(file).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise SettingsError(f"--auth-file {file}: cannot be read ({exc.strerror or exc})") from exc
+        entries += [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    users = []
+    for entry in entries:
+        user, sep, password = entry.strip().partition(":")
+        if not sep or not user or not password:
+            raise SettingsError(f"Login '{user or entry.strip()}' is not valid: expected USER:PASSWORD")
+        users.append((user, password))
+    return users
+
+
+def check_exposure(host: str, share: bool, users: list, allow_anonymous: bool) -> None:
+    """Anyone who can reach a non-loopback address (or a share link) could read and, unless
+    read-only, change the index: refuse to serve that without a login or an explicit opt-out."""
+    if (host in LOOPBACK and not share) or users or allow_anonymous:
+        return
+    where = "a public share link" if share else f"{host}"
+    raise SettingsError(
+        f"Refusing to serve on {where} without a login: pass --auth USER:PASSWORD (or set QA_AUTH, "
+        "or --auth-file FILE with one USER:PASSWORD per line), or --allow-anonymous to let anyone "
+        "who can reach it in."
+    )
+
+
+def launch(
+    assistant: Assistant, host: str, port: int, share: bool,
+    users: list[tuple[str, str]] | None = None, read_only: bool = False,
+) -> None:  # fmt: skip
+    demo = build_app(assistant, read_only=read_only)
     demo.launch(
         server_name=host, server_port=port, share=share, css=CSS,
+        auth=users or None, auth_message="News QA: log in to ask questions.",
         allowed_paths=[tempfile.gettempdir()],
     )  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python app.py` / `qa-app`. Bad options or settings: one line and exit status 2."""
+    parser = argparse.ArgumentParser(description="Browser chat over the indexed news articles.")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--share", action="store_true", help="create a public Gradio link")
+    parser.add_argument("--index", default=None, help="index to ask (default: seeds)")
+    parser.add_argument(
+        "--auth",
+        action="append",
+        default=[],
+        metavar="USER:PASSWORD",
+        help="require this login (repeatable; also QA_AUTH=USER:PASSWORD,...)",
+    )
+    parser.add_argument("--auth-file", default=None, help="file of USER:PASSWORD lines")
+    parser.add_argument(
+        "--allow-anonymous",
+        action="store_true",
+        help="serve a non-loopback address or share link without a login",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", help="no uploads and no index switching: ask only"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        users = parse_users(args.auth, args.auth_file)
+        check_exposure(args.host, args.share, users, args.allow_anonymous)
+        assistant = Assistant(index=args.index)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    launch(assistant, args.host, args.port, args.share, users, args.read_only)
+    return 0

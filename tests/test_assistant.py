@@ -148,3 +148,25 @@ def test_model_phrase_found_beyond_the_top_sentences_is_cited_from_its_passage(
     assert answer.text.startswith("Volodymyr Zelenskyy") and not answer.abstained
     assert "Volodymyr Zelenskyy" in answer.citations[0].sentence
     _assert_exact(assistant, answer)
+
+
+def test_a_windows_1252_article_is_cited_with_exact_offsets(tmp_path, embedder) -> None:
+    from qa.index import IndexStore
+    from qa.ingest import read_paths
+
+    raw = (
+        "Tallport harbour fees rise\n\n"
+        "The mayor\u2019s \u201charbour plan\u201d will cost \u20ac5 million, the caf\u00e9 owners said. "
+        "Fees for moorings rise in May.\n"
+    ).encode("cp1252")
+    (tmp_path / "old.txt").write_bytes(raw)
+    result = read_paths([tmp_path / "old.txt"])
+    assert result.notes and "read as cp1252" in result.notes[0]
+    settings = Settings.from_env().replace(index_dir=tmp_path / "indexes", index="legacy")
+    IndexStore(settings.index_dir, "legacy").ingest(result.articles, embedder, 1200, 1, progress=False)
+    bot = Assistant(settings=settings)
+    answer = bot.ask("How much will the mayor's harbour plan cost?")
+    assert "5 million" in answer.text
+    (citation,) = answer.citations
+    assert raw.decode("cp1252")[citation.start : citation.end] == citation.sentence
+    assert citation.sentence.startswith("The mayor\u2019s \u201charbour plan\u201d")

@@ -91,3 +91,97 @@ def test_index_built_with_another_embedder_is_refused(
 def test_invalid_index_names_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(IndexUnavailable, match="Invalid index name"):
         IndexStore(tmp_path, "../escape")
+
+
+class Crash(BaseException):
+    """A crash at one step of an index write (BaseException: nothing may swallow it)."""
+
+
+# Every step of `IndexStore._write_version`, in order: (module attribute, which call crashes).
+WRITE_STEPS = [
+    ("qa.index._write_jsonl", 1),  # articles.jsonl
+    ("qa.index._write_jsonl", 2),  # chunks.jsonl
+    ("faiss.write_index", 1),  # vectors.faiss
+    ("qa.index._fsync", 1),  # flushing the staged files
+    ("os.replace", 1),  # staging folder -> version folder
+    ("qa.index._fsync", 5),  # flushing the CURRENT pointer (4 staged files before it)
+    ("os.replace", 2),  # the commit point: .CURRENT.tmp -> CURRENT
+]
+
+
+def _crash_on(monkeypatch: pytest.MonkeyPatch, target: str, nth: int, after: bool = False) -> None:
+    module_name, attribute = target.rsplit(".", 1)
+    module = __import__(module_name, fromlist=[attribute])
+    original = getattr(module, attribute)
+    calls = 0
+
+    def crashing(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == nth and not after:
+            raise Crash(target)
+        result = original(*args, **kwargs)
+        if calls == nth and after:
+            raise Crash(target)
+        return result
+
+    monkeypatch.setattr(module, attribute, crashing)
+
+
+@pytest.mark.parametrize(("target", "nth"), WRITE_STEPS)
+@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
+def test_a_crash_at_any_step_of_a_write_leaves_one_consistent_version(
+    tmp_path: Path, corpus_dir: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch,
+    target: str, nth: int, after: bool,
+) -> None:  # fmt: skip
+    """Before the commit point readers see the previous version, from it the new one; either
+    way the index loads and the next ingest completes."""
+    store = IndexStore(tmp_path, "news")
+    _ingest(store, [corpus_dir], embedder)
+    before = set(store.load(embedder).articles)
+    (corpus_dir / "ferry.txt").write_text("Ferry line to Port Elric resumes. The ferry Brisa sails daily.")
+    _crash_on(monkeypatch, target, nth, after)
+    with pytest.raises(Crash):
+        _ingest(store, [corpus_dir], embedder)
+    monkeypatch.undo()
+    loaded = store.load(embedder)
+    committed = target == "os.replace" and nth == 2 and after
+    assert len(loaded.articles) == len(before) + (1 if committed else 0)
+    assert set(loaded.articles) >= before and loaded.vectors.ntotal == len(loaded.chunks)
+    report = _ingest(store, [corpus_dir], embedder)
+    assert len(report.added) == (0 if committed else 1)
+    final = store.load(embedder)
+    assert len(final.articles) == len(before) + 1
+    live = (store.path / "CURRENT").read_text().strip()
+    assert sorted(p.name for p in store.path.iterdir() if p.name != ".lock") == ["CURRENT", live]
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path, embedder: Embedder) -> None:
+    import threading
+
+    folders = []
+    for n in range(4):
+        folder = tmp_path / f"batch{n}"
+        folder.mkdir()
+        for m in range(3):
+            (folder / f"a{m}.txt").write_text(
+                f"Report {n}-{m} from Tallport. Harbour crane {n}{m} was repaired."
+            )
+        folders.append(folder)
+    store = IndexStore(tmp_path / "indexes", "news")
+    errors: list[BaseException] = []
+
+    def write(folder: Path) -> None:
+        try:
+            _ingest(IndexStore(tmp_path / "indexes", "news"), [folder], embedder)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(f,)) for f in folders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    index = store.load(embedder)
+    assert len(index.articles) == 12 and index.vectors.ntotal == len(index.chunks)

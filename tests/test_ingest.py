@@ -35,10 +35,9 @@ def test_bad_files_are_skipped_with_a_reason_and_the_rest_is_read(tmp_path: Path
     (tmp_path / "empty.md").write_text("")
     (tmp_path / "notes.pdf").write_bytes(b"%PDF")
     result = read_paths([tmp_path])
-    assert [a.title for a in result.articles] == ["A good article. It has two sentences."]
+    assert [a.text for a in result.articles] == ["A good article. It has two sentences.", "Caf\xe9 au lait."]
     messages = "\n".join(result.skipped)
     assert "binary.txt: skipped, binary file" in messages
-    assert "latin1.txt: skipped, not valid UTF-8" in messages
     assert "empty.md: skipped, empty file" in messages
     assert "unsupported file type '.pdf'" in messages
 
@@ -55,3 +54,28 @@ def test_malformed_jsonl_lines_are_reported_by_line_number(tmp_path: Path) -> No
     assert [a.title for a in result.articles] == ["One", "Two"]
     assert any("feed.jsonl:2: skipped, malformed JSON" in s for s in result.skipped)
     assert any("feed.jsonl:3: skipped" in s for s in result.skipped)
+
+
+LEGACY_ARTICLE = (
+    "Tallport harbour fees rise\n\n"
+    "The mayor\u2019s \u201charbour plan\u201d will cost \u20ac5 million, the caf\u00e9 owners said. "
+    "Fees for moorings rise in May.\n"
+)
+
+
+def test_a_windows_1252_article_is_decoded_and_reported(tmp_path: Path) -> None:
+    (tmp_path / "old.txt").write_bytes(LEGACY_ARTICLE.encode("cp1252"))
+    result = read_paths([tmp_path])
+    assert result.skipped == []
+    assert result.notes == [f"{tmp_path / 'old.txt'}: not UTF-8, read as cp1252"]
+    (article,) = result.articles
+    assert article.text == LEGACY_ARTICLE
+
+
+def test_a_cyrillic_code_page_is_recognised_and_binary_noise_stays_skipped(tmp_path: Path) -> None:
+    cyrillic = "Мэр сказал, что новый мост откроют в мае. Ремонт стоил пять миллионов рублей.\n"
+    (tmp_path / "ru.txt").write_bytes(cyrillic.encode("cp1251"))
+    (tmp_path / "noise.txt").write_bytes(bytes(range(1, 256)) * 8)
+    result = read_paths([tmp_path])
+    assert [a.text for a in result.articles] == [cyrillic]
+    assert len(result.skipped) == 1 and "noise.txt: skipped" in result.skipped[0]

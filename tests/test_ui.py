@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.config import PROJECT_ROOT, Settings
+from qa.config import PROJECT_ROOT
 from tests.conftest import SEED_QUESTION
 
 CHROMIUM = "/usr/bin/chromium"
@@ -24,15 +25,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python app.py` on a free port, with a private copy of the seed index."""
+@contextlib.contextmanager
+def running_app(tmp_path_factory: pytest.TempPathFactory, *options: str) -> Iterator[str]:
+    """`python app.py OPTIONS` on a free port, with a private copy of the seed index."""
     port = _free_port()
     index_dir = tmp_path_factory.mktemp("ui-indexes")
     env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1"}
     log = open(tmp_path_factory.mktemp("ui-log") / "app.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
+        [sys.executable, "app.py", "--port", str(port), *options],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
@@ -47,10 +48,18 @@ def app_url(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
             time.sleep(0.5)
     else:
         pytest.fail("app did not start")
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_app(tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

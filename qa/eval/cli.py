@@ -21,6 +21,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--pack", type=Path, default=None, help="a pack folder to benchmark on")
     bench.add_argument("--out", type=Path, default=Path("reports/bench.json"))
     bench.add_argument("--sizes", default="10000,100000,1000000", help="synthetic index sizes")
+    bench.add_argument("--soak", action="store_true", help="concurrent API clients against the app")
+    bench.add_argument("--clients", type=int, default=8, help="with --soak: concurrent clients")
+    bench.add_argument("--questions", type=int, default=25, help="with --soak: questions per client")
+    bench.add_argument("--url", default=None, help="with --soak: a running app (default: start one)")
     bench.set_defaults(run=_bench)
 
 
@@ -44,6 +48,8 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.soak:
+        return _soak(args)
     from qa.eval.bench import run_bench
 
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -53,3 +59,15 @@ def _bench(args: argparse.Namespace) -> int:
     print(results["table"])
     print(f"\nwrote {args.out}")
     return 0
+
+
+def _soak(args: argparse.Namespace) -> int:
+    from qa.eval.soak import run_soak, soak_table
+
+    out = args.out if args.out != Path("reports/bench.json") else Path("reports/soak.json")
+    results = run_soak(args.url, args.clients, args.questions)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(soak_table(results))
+    print(f"\nwrote {out}")
+    return 0 if results["errors"] == 0 else 1

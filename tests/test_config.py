@@ -1,0 +1,84 @@
+"""Settings are validated once: a bad `QA_*` value is one line naming it, exit status 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from qa.config import PROJECT_ROOT, Settings
+from qa.errors import SettingsError
+
+BAD_VALUES = [
+    ("QA_TOP_K", "abc", "an integer from 1 to 100"),
+    ("QA_TOP_K", "0", "an integer from 1 to 100"),
+    ("QA_N_CTX", "1.5", "an integer"),
+    ("QA_MIN_SUPPORT", "1.5", "a number from 0.0 to 1.0"),
+    ("QA_MIN_ANSWER_SCORE", "high", "a number"),
+    ("QA_ANSWER_MODE", "bogus", "one of 'choose', 'generate'"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "allowed"), BAD_VALUES)
+def test_a_bad_value_names_the_variable_and_what_is_allowed(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, allowed: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env()
+    assert str(error.value).startswith(f"{variable}={value!r} is not valid")
+    assert allowed in str(error.value)
+
+
+def test_a_misspelt_variable_is_reported_with_the_known_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_TOPK", "3")
+    with pytest.raises(SettingsError, match="Unknown setting QA_TOPK.*QA_TOP_K"):
+        Settings.from_env()
+
+
+def test_good_values_are_typed_and_options_are_checked_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_TOP_K", " 7 ")
+    monkeypatch.setenv("QA_MIN_SUPPORT", "0.2")
+    monkeypatch.setenv("QA_INDEX_DIR", "~/news-indexes")
+    settings = Settings.from_env()
+    assert (settings.top_k, settings.min_support) == (7, 0.2)
+    assert str(settings.index_dir) == os.path.expanduser("~/news-indexes")
+    with pytest.raises(SettingsError, match="top_k=0 is not valid"):
+        settings.replace(top_k=0)
+
+
+def test_ask_raises_the_settings_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa.assistant import ask
+
+    monkeypatch.setenv("QA_ANSWER_MODE", "bogus")
+    with pytest.raises(SettingsError, match="QA_ANSWER_MODE"):
+        ask("Who reopened the harbour bridge?")
+
+
+@pytest.mark.parametrize("command", [["-m", "qa", "indexes"], ["-m", "qa", "ask", "Who?"], ["app.py"]])
+def test_cli_and_app_exit_2_with_one_line(command: list[str]) -> None:
+    env = {**os.environ, "QA_TOP_K": "abc"}
+    out = subprocess.run(
+        [sys.executable, *command], capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=120
+    )
+    assert out.returncode == 2
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert lines[-1] == "error: QA_TOP_K='abc' is not valid: expected an integer from 1 to 100"
+    assert "Traceback" not in out.stderr
+
+
+def test_app_refuses_to_serve_other_addresses_without_a_login() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "QA_AUTH"}
+    out = subprocess.run(
+        [sys.executable, "app.py", "--host", "0.0.0.0"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "--auth USER:PASSWORD" in out.stderr and "--allow-anonymous" in out.stderr
+    bad = subprocess.run(
+        [sys.executable, "app.py", "--host", "0.0.0.0", "--auth", "editor"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "expected USER:PASSWORD" in bad.stderr
