@@ -8,6 +8,8 @@ Layout of `indexes/<name>/`:
         articles.jsonl  one article per line, with its sentence spans
         chunks.jsonl    one chunk per line: article id and sentence range
         vectors.faiss   normalised chunk vectors, row i = chunk i
+        sentence_vectors.npy  float16 vectors of every sentence, alone and with its title,
+                        in article order: computed once here, so no text is encoded per question
 
 A write builds a new version folder and only then points CURRENT at it, so a crash or Ctrl-C
 mid-ingest leaves the previous version loadable.
@@ -60,6 +62,7 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # files read, but not as UTF-8
     chunks_embedded: int = 0
+    sentences_embedded: int = 0
 
     def summary(self) -> str:
         parts = [
@@ -69,7 +72,8 @@ class IngestReport:
             f"{len(self.duplicates)} duplicate",
             f"{len(self.skipped)} skipped",
         ]
-        return ", ".join(parts) + f" ({self.chunks_embedded} chunks embedded)"
+        embedded = f"{self.chunks_embedded} chunks, {self.sentences_embedded} sentences embedded"
+        return ", ".join(parts) + f" ({embedded})"
 
 
 @dataclass
@@ -81,10 +85,29 @@ class Index:
     articles: dict[str, Article]
     chunks: list[Chunk]
     vectors: faiss.Index
+    # (sentences, 2, dim): each sentence alone and read with its title (see `sentence_texts`);
+    # None for an index written before they were stored (retrieval then encodes them).
+    sentence_vectors: np.ndarray | None = None
 
     @property
     def sentence_count(self) -> int:
         return sum(len(a.sentences) for a in self.articles.values())
+
+    @cached_property
+    def sentence_rows(self) -> dict[str, int]:
+        """Row of each article's first sentence in `sentence_vectors` (article order)."""
+        rows, row = {}, 0
+        for article in self.articles.values():
+            rows[article.id] = row
+            row += len(article.sentences)
+        return rows
+
+    def stored_sentence_vectors(self, keys: list[tuple[str, int]]) -> np.ndarray | None:
+        """(len(keys), 2, dim) float32 for (article id, sentence index) keys, if stored."""
+        if self.sentence_vectors is None:
+            return None
+        rows = [self.sentence_rows[article_id] + i for article_id, i in keys]
+        return self.sentence_vectors[rows].astype(np.float32)
 
     def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Chunk positions and cosine scores of the `k` nearest chunks."""
@@ -137,6 +160,8 @@ class IndexStore:
                 for c in _read_jsonl(version / "chunks.jsonl")
             ]
             vectors = faiss.read_index(str(version / "vectors.faiss"))
+            stored = version / "sentence_vectors.npy"
+            sentence_vectors = np.load(stored) if stored.is_file() else None
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise IndexUnavailable(
                 f"Index '{self.name}' at {version} is unreadable ({exc}). Rebuild it with: "
@@ -147,6 +172,13 @@ class IndexStore:
                 f"Index '{self.name}' is corrupt: {vectors.ntotal} vectors for {len(chunks)} "
                 f"chunks. Rebuild it with: python -m qa ingest PATH --index {self.name} --rebuild"
             )
+        sentences = sum(len(a.sentences) for a in articles.values())
+        if sentence_vectors is not None and sentence_vectors.shape[:2] != (sentences, 2):
+            raise IndexUnavailable(
+                f"Index '{self.name}' is corrupt: {sentence_vectors.shape[0]} sentence vectors for "
+                f"{sentences} sentences. Rebuild it with: "
+                f"python -m qa ingest PATH --index {self.name} --rebuild"
+            )
         if embedder is not None:
             built = manifest["embedder"]
             if built["name"] != embedder.name or built["dim"] != embedder.dim:
@@ -156,7 +188,7 @@ class IndexStore:
                     f"with: python -m qa ingest PATH --index {self.name} --rebuild, or set "
                     f"QA_EMBEDDER to the model it was built with."
                 )
-        return Index(self.name, manifest, articles, chunks, vectors)
+        return Index(self.name, manifest, articles, chunks, vectors, sentence_vectors)
 
     def ingest(
         self,
@@ -211,21 +243,27 @@ class IndexStore:
             chunks = [previous.chunks[i] for i in keep_rows] if previous else []
             chunks += new_chunks
             all_articles = {**kept, **fresh}
+            sentence_vectors = _sentence_vectors(all_articles, previous, embedder, progress, report)
             manifest = {
                 "format_version": FORMAT_VERSION,
                 "name": self.name,
                 "embedder": {"name": embedder.name, "dim": embedder.dim},
                 "chunking": {"chunk_chars": chunk_chars, "chunk_overlap": chunk_overlap},
                 "articles": {a.id: a.content_hash for a in all_articles.values()},
-                "counts": {"articles": len(all_articles), "chunks": len(chunks)},
+                "counts": {
+                    "articles": len(all_articles),
+                    "chunks": len(chunks),
+                    "sentences": len(sentence_vectors),
+                },  # fmt: skip
                 "updated": datetime.now(UTC).isoformat(timespec="seconds"),
             }
-            self._write_version(manifest, all_articles.values(), chunks, vectors)
+            self._write_version(manifest, all_articles.values(), chunks, vectors, sentence_vectors)
         return report
 
     def _write_version(
-        self, manifest: dict, articles: Iterable[Article], chunks: list[Chunk], vectors: faiss.Index
-    ) -> None:
+        self, manifest: dict, articles: Iterable[Article], chunks: list[Chunk], vectors: faiss.Index,
+        sentence_vectors: np.ndarray,
+    ) -> None:  # fmt: skip
         self.path.mkdir(parents=True, exist_ok=True)
         live = self._live_version()
         number = int(live[1:]) + 1 if live else 1
@@ -240,6 +278,7 @@ class IndexStore:
                 ({"article_id": c.article_id, "first": c.first, "last": c.last} for c in chunks),
             )
             faiss.write_index(vectors, str(staging / "vectors.faiss"))
+            np.save(staging / "sentence_vectors.npy", sentence_vectors)
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
             for file in staging.iterdir():
                 _fsync(file)
@@ -292,6 +331,51 @@ def list_indexes(root: Path) -> list[str]:
 def _chunk(article: Article, first: int, last: int) -> Chunk:
     text = article.text[article.sentences[first][0] : article.sentences[last][1]]
     return Chunk(article.id, first, last, text)
+
+
+def sentence_texts(article: Article) -> tuple[list[str], list[str]]:
+    """What each sentence is embedded as: alone, and read with its title ("He said..." often
+    needs the headline)."""
+    plain = [article.sentence(i) for i in range(len(article.sentences))]
+    return plain, [with_title(article, text) for text in plain]
+
+
+def with_title(article: Article, sentence: str) -> str:
+    return f"{article.title}. {sentence}"
+
+
+def _sentence_vectors(
+    articles: dict[str, Article], previous: Index | None, embedder: Embedder, progress: bool,
+    report: IngestReport,
+) -> np.ndarray:  # fmt: skip
+    """Sentence vectors of every article in order: kept from the previous version when it has
+    them, encoded for new and changed articles (and for all, once, after an older version)."""
+    parts: list[np.ndarray | None] = []
+    missing: list[Article] = []
+    old = previous.sentence_vectors if previous is not None else None
+    for article in articles.values():
+        if old is not None and previous is not None and previous.articles.get(article.id) is article:
+            start = previous.sentence_rows[article.id]
+            parts.append(old[start : start + len(article.sentences)])
+        else:
+            parts.append(None)
+            missing.append(article)
+    texts = [sentence_texts(a) for a in missing]
+    plain = [t for pair in texts for t in pair[0]]
+    titled = [t for pair in texts for t in pair[1]]
+    encoded = embedder.encode(plain + titled, progress=progress).astype(np.float16)
+    report.sentences_embedded = len(plain)
+    fresh = np.stack([encoded[: len(plain)], encoded[len(plain) :]], axis=1)
+    offset = 0
+    pending = iter(missing)
+    for n, part in enumerate(parts):
+        if part is None:
+            count = len(next(pending).sentences)
+            parts[n] = fresh[offset : offset + count]
+            offset += count
+    if not parts:
+        return np.zeros((0, 2, embedder.dim), dtype=np.float16)
+    return np.concatenate(parts, axis=0)
 
 
 def embedding_text(article: Article, chunk: Chunk) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 import Stemmer
 
 from qa.embed import Embedder
-from qa.index import Index, embedding_text
+from qa.index import Index, embedding_text, with_title
 from qa.records import Article, Chunk
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -151,11 +151,13 @@ class Retriever:
         keys = list(seen)
         articles = self.index.articles
         texts = [articles[a].sentence(i) for a, i in keys]
-        # Each sentence is also read with its title: "He said..." often needs the headline.
-        titled = [f"{articles[a].title}. {text}" for (a, _), text in zip(keys, texts, strict=True)]
-        vectors = self.embedder.encode(texts + titled)
-        similarity = vectors[: len(texts)] @ query_vector
-        titled_similarity = vectors[len(texts) :] @ query_vector
+        vectors = self.index.stored_sentence_vectors(keys)
+        if vectors is None:  # an index written before sentence vectors were stored
+            titled = [with_title(articles[a], text) for (a, _), text in zip(keys, texts, strict=True)]
+            encoded = self.embedder.encode(texts + titled)
+            vectors = np.stack([encoded[: len(texts)], encoded[len(texts) :]], axis=1)
+        similarity = vectors[:, 0] @ query_vector
+        titled_similarity = vectors[:, 1] @ query_vector
         weights = {t: self.idf(t) for t in set(self.terms(query))}
         total = sum(weights.values()) or 1.0
         evidence = []

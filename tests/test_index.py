@@ -185,3 +185,66 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path, embedder: Embedder) -> 
     assert errors == []
     index = store.load(embedder)
     assert len(index.articles) == 12 and index.vectors.ntotal == len(index.chunks)
+
+
+def test_sentence_vectors_are_stored_once_and_kept_for_unchanged_articles(
+    tmp_path: Path, corpus_dir: Path, embedder: Embedder
+) -> None:
+    import numpy as np
+
+    from qa.index import sentence_texts
+
+    store = IndexStore(tmp_path, "news")
+    first = _ingest(store, [corpus_dir], embedder)
+    index = store.load(embedder)
+    assert first.sentences_embedded == index.sentence_count == len(index.sentence_vectors)
+    for article in index.articles.values():
+        plain, titled = sentence_texts(article)
+        fresh = embedder.encode(plain + titled)
+        keys = [(article.id, i) for i in range(len(plain))]
+        stored = index.stored_sentence_vectors(keys)
+        expected = np.stack([fresh[: len(plain)], fresh[len(plain) :]], axis=1)
+        assert (stored * expected).sum(axis=-1).min() > 0.999
+    (corpus_dir / "harbour.md").write_text(
+        "# Harbour bridge closes\n\nThe bridge closed again. Nobody knows why.\n"
+    )
+    second = _ingest(store, [corpus_dir], embedder)
+    after = store.load(embedder)
+    changed = next(a for a in after.articles.values() if a.title == "Harbour bridge closes")
+    assert len(second.replaced) == 1 and second.sentences_embedded == len(changed.sentences)
+    kept = next(a for a in after.articles.values() if a.title == "Storm Ada hits the coast")
+    rows = [(kept.id, i) for i in range(len(kept.sentences))]
+    assert np.array_equal(after.stored_sentence_vectors(rows), index.stored_sentence_vectors(rows))
+
+
+def test_retrieval_is_the_same_from_stored_and_from_fresh_sentence_vectors(
+    tmp_path: Path, corpus_dir: Path, embedder: Embedder
+) -> None:
+    from qa.retrieve import Retriever
+
+    store = IndexStore(tmp_path, "news")
+    _ingest(store, [corpus_dir], embedder)
+    stored = store.load(embedder)
+    older = store.load(embedder)
+    older.sentence_vectors = None  # as an index written before vectors were stored
+    for question in ("How many homes lost power in Port Elric?", "Who led the restoration team?"):
+        a = Retriever(stored, embedder).retrieve(question, 5, 40, 8)
+        b = Retriever(older, embedder).retrieve(question, 5, 40, 8)
+        assert [e.text for e in a.sentences[:3]] == [e.text for e in b.sentences[:3]]
+        assert all(abs(x.score - y.score) < 0.01 for x, y in zip(a.sentences, b.sentences, strict=True))
+
+
+def test_an_index_without_sentence_vectors_still_loads_and_a_wrong_count_is_refused(
+    tmp_path: Path, corpus_dir: Path, embedder: Embedder
+) -> None:
+    import numpy as np
+
+    store = IndexStore(tmp_path, "news")
+    _ingest(store, [corpus_dir], embedder)
+    version = store.path / (store.path / "CURRENT").read_text().strip()
+    vectors = np.load(version / "sentence_vectors.npy")
+    np.save(version / "sentence_vectors.npy", vectors[:-1])
+    with pytest.raises(IndexUnavailable, match="sentence vectors for"):
+        store.load(embedder)
+    (version / "sentence_vectors.npy").unlink()
+    assert store.load(embedder).sentence_vectors is None

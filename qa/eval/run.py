@@ -82,7 +82,10 @@ def load_pack(folder: Path) -> Pack:
 def corpus_index_name(pack: Pack, settings: Settings, embedder: Embedder) -> str:
     """Index name keyed by the corpus bytes and everything that shapes the vectors."""
     digest = hashlib.sha256()
-    digest.update(f"{embedder.name}|{settings.chunk_chars}|{settings.chunk_overlap}".encode())
+    # "sentence-vectors": indexes that store them (older ones would be re-encoded per question).
+    digest.update(
+        f"{embedder.name}|{settings.chunk_chars}|{settings.chunk_overlap}|sentence-vectors".encode()
+    )
     for root in pack.corpus:
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for file in files:
