@@ -27,6 +27,7 @@ from qa.ingest import SUPPORTED_SUFFIXES, ReadResult, read_file
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_FILES = 100  # per upload: one request cannot tie up the shared model for hours
 EXAMPLES = [
     "Who is the Chinese foreign ministry spokeswoman?",
     "Who will Xi Jinping meet in Russia?",
@@ -108,6 +109,10 @@ def upload_files(assistant: Assistant, files: list[str] | None, show_progress: b
     """Read each uploaded file with the ingest readers and add what is readable to the index."""
     if not files:
         return "No file chosen."
+    if len(files) > MAX_UPLOAD_FILES:
+        return (
+            f"⚠️ {len(files)} files rejected: at most {MAX_UPLOAD_FILES} files per upload; nothing was added."
+        )
     result = ReadResult()
     for file in files:
         path = Path(file if isinstance(file, str) else getattr(file, "name", str(file)))
@@ -287,6 +292,7 @@ def launch(
     demo.launch(
         server_name=host, server_port=port, share=share, css=CSS,
         auth=users or None, auth_message="News QA: log in to ask questions.",
+        max_file_size=MAX_UPLOAD_BYTES,
         allowed_paths=[tempfile.gettempdir()],
     )  # fmt: skip
 

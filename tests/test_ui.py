@@ -175,3 +175,7 @@ def test_upload_rejects_path_tricks_and_oversized_files(
     assert "big.txt: rejected" in message and "upload limit" in message
     assert len(assistant.index.articles) == before
     assert "No file chosen" in ui.upload_files(assistant, [])
+    monkeypatch.setattr(ui, "MAX_UPLOAD_FILES", 1)
+    too_many = ui.upload_files(assistant, [_Upload(tricky, "a.txt"), _Upload(tricky, "b.txt")])
+    assert "at most 1 files per upload; nothing was added" in too_many
+    assert len(assistant.index.articles) == before

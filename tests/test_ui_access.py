@@ -25,11 +25,13 @@ def test_login_page_refuses_a_wrong_password_then_lets_the_user_in(locked_url: s
     password = page.locator("input[type=password]")
     password.wait_for(timeout=60_000)
     assert page.locator("#chat").count() == 0
-    page.locator("input[type=text], input[name=username]").first.fill(LOGIN[0])
+    username = page.locator("input[type=text]").first
+    username.fill(LOGIN[0])
     password.fill("wrong-password")
     page.get_by_role("button", name="Login").click()
     page.get_by_text("Incorrect Credentials").wait_for(timeout=30_000)
     assert page.locator("#chat").count() == 0
+    username.fill(LOGIN[0])
     password.fill(LOGIN[1])
     page.get_by_role("button", name="Login").click()
     page.locator("#chat").wait_for(timeout=60_000)
