@@ -3,62 +3,28 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from qa.config import PROJECT_ROOT
 from tests.conftest import SEED_QUESTION
 
 CHROMIUM = "/usr/bin/chromium"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
-def running_app(tmp_path_factory: pytest.TempPathFactory, *options: str) -> Iterator[str]:
+def running_app(*options: str) -> Iterator[str]:
     """`python app.py OPTIONS` on a free port, with a private copy of the seed index."""
-    port = _free_port()
-    index_dir = tmp_path_factory.mktemp("ui-indexes")
-    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1"}
-    log = open(tmp_path_factory.mktemp("ui-log") / "app.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port), *options],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"app exited: {Path(log.name).read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        pytest.fail("app did not start")
-    try:
+    from qa.eval.soak import started_app
+
+    with started_app(*options) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_app(tmp_path_factory) as url:
+def app_url() -> Iterator[str]:
+    with running_app() as url:
         yield url
 
 

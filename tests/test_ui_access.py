@@ -14,8 +14,8 @@ LOGIN = ("editor", "harbour-lights-42")
 
 
 @pytest.fixture(scope="module")
-def locked_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_app(tmp_path_factory, "--auth", ":".join(LOGIN), "--read-only") as url:
+def locked_url() -> Iterator[str]:
+    with running_app("--auth", ":".join(LOGIN), "--read-only") as url:
         yield url
 
 

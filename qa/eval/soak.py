@@ -41,8 +41,8 @@ def rss_mb(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def started_app(timeout: float = 300) -> Iterator[tuple[str, int]]:
-    """`python app.py` on a free port with a private copy of the seed index: (url, pid)."""
+def started_app(*options: str, timeout: float = 300) -> Iterator[tuple[str, int]]:
+    """`python app.py OPTIONS` on a free port with a private copy of the seed index: (url, pid)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -50,7 +50,7 @@ def started_app(timeout: float = 300) -> Iterator[tuple[str, int]]:
         env = {**os.environ, "QA_INDEX_DIR": str(Path(tmp) / "indexes"), "HF_HUB_OFFLINE": "1"}
         with open(Path(tmp) / "app.log", "w") as log:
             process = subprocess.Popen(
-                [sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port)],
+                [sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port), *options],
                 cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             try:
