@@ -29,9 +29,6 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 RRF_K = 60
 SENTENCE_CHUNKS = 8  # passages whose sentences are scored one by one
-# News is written as an inverted pyramid: the facts come first. A sentence's score loses
-# LEAD_WEIGHT * log(1 + its position in the article).
-LEAD_WEIGHT = 0.0
 _TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
 _HTML_TAG = re.compile(r"<[^>]+>")
 _STOPWORDS = set(bm25s.stopwords.STOPWORDS_EN) | {
@@ -168,7 +165,7 @@ class Retriever:
             article = articles[article_id]
             covered = set(self.terms(text)) | set(self.terms(article.title))
             support = sum(w for t, w in weights.items() if t in covered) / total
-            score = float(similarity[n] + titled_similarity[n]) + support - LEAD_WEIGHT * math.log1p(i)
+            score = float(similarity[n] + titled_similarity[n]) + support
             evidence.append(Evidence(article, i, score, support, seen[(article_id, i)]))
         evidence.sort(key=lambda e: -e.score)
         return evidence
