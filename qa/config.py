@@ -98,7 +98,7 @@ class Settings:
     # with the model's own phrase, type fit; see qa.decide) falls below this is withheld too.
     # Chosen for the default model on the dev and val packs together (a trade between answer
     # rate and abstention, see README); -1e9 disables it.
-    min_answer_score: float = 0.5
+    min_answer_score: Annotated[float, Ge(-1e12), Le(1e12)] = 0.5  # bounds also refuse nan
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -115,19 +115,21 @@ class Settings:
         values: dict[str, object] = {}
         origin: dict[str, str] = {}
         for name in sorted(names):
-            raw = os.environ.get(f"QA_{name.upper()}")
-            if raw not in (None, ""):
-                values[name] = raw.strip()
+            raw = (os.environ.get(f"QA_{name.upper()}") or "").strip()
+            if raw:
+                values[name] = raw
                 origin[name] = f"QA_{name.upper()}"
         for name, value in overrides.items():
             if value is not None:
-                values[name] = value
+                values[name] = os.fspath(value) if isinstance(value, os.PathLike) else value
                 origin[name] = name
         return _validated(values, origin)
 
     def replace(self, **changes: object) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
-        changed = {k: v for k, v in changes.items() if v is not None}
+        changed = {
+            k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in changes.items() if v is not None
+        }
         return _validated({**values, **changed}, {k: k for k in changed})
 
     def fingerprint(self) -> str:

@@ -149,7 +149,17 @@ class IndexStore:
                 f"No index named '{self.name}' in {self.root}. "
                 f"Build it with: python -m qa ingest PATH --index {self.name}"
             )
-        version = self.path / (self.path / "CURRENT").read_text().strip()
+        live = self._live_version() or ""
+        try:
+            return self._load(embedder, live)
+        except IndexUnavailable:
+            # A writer may have committed and swept the version this read started on.
+            if self._live_version() in (live, None):
+                raise
+            return self._load(embedder, self._live_version() or "")
+
+    def _load(self, embedder: Embedder | None, live: str) -> Index:
+        version = self.path / live
         try:
             manifest = json.loads((version / "manifest.json").read_text())
             if manifest.get("format_version") != FORMAT_VERSION:
@@ -162,7 +172,7 @@ class IndexStore:
             vectors = faiss.read_index(str(version / "vectors.faiss"))
             stored = version / "sentence_vectors.npy"
             sentence_vectors = np.load(stored) if stored.is_file() else None
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        except (OSError, ValueError, KeyError, RuntimeError, EOFError) as exc:
             raise IndexUnavailable(
                 f"Index '{self.name}' at {version} is unreadable ({exc}). Rebuild it with: "
                 f"python -m qa ingest PATH --index {self.name} --rebuild"
@@ -173,10 +183,11 @@ class IndexStore:
                 f"chunks. Rebuild it with: python -m qa ingest PATH --index {self.name} --rebuild"
             )
         sentences = sum(len(a.sentences) for a in articles.values())
-        if sentence_vectors is not None and sentence_vectors.shape[:2] != (sentences, 2):
+        expected = (sentences, 2, manifest["embedder"]["dim"])
+        if sentence_vectors is not None and sentence_vectors.shape != expected:
             raise IndexUnavailable(
-                f"Index '{self.name}' is corrupt: {sentence_vectors.shape[0]} sentence vectors for "
-                f"{sentences} sentences. Rebuild it with: "
+                f"Index '{self.name}' is corrupt: sentence vectors of shape {sentence_vectors.shape} "
+                f"for {sentences} sentences of dimension {expected[2]}. Rebuild it with: "
                 f"python -m qa ingest PATH --index {self.name} --rebuild"
             )
         if embedder is not None:

@@ -6,6 +6,7 @@ cannot stop a batch. Only a path that does not exist is an error, before anythin
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
@@ -101,7 +102,7 @@ def _read_text(path: Path, name: str, result: ReadResult) -> str | None:
     except OSError as exc:
         result.skip(f"{name}: skipped, cannot be read ({exc.strerror or exc})")
         return None
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data[:8192] and not data.startswith(tuple(bom for bom, _ in _BOMS)):
         result.skip(f"{name}: skipped, binary file (not text)")
         return None
     try:
@@ -120,26 +121,63 @@ def _read_text(path: Path, name: str, result: ReadResult) -> str | None:
 
 
 def decode_legacy(data: bytes) -> tuple[str, str] | None:
-    """Decode text that is not UTF-8, or None when charset-normalizer finds no encoding in
-    which it reads as text. On short texts the detector cannot tell single-byte code pages
-    apart (it reads "Caf\xe9" as Farsi as readily as French), so Windows-1252, the encoding
-    English news archives were written in, is tried first: it is kept when the bytes are
-    valid in it and it reads as Latin-script text (most letters plain ASCII, as in English or
-    French, not the mojibake a Cyrillic or Greek code page gives in it)."""
+    """Decode text that is not UTF-8, or None when it is not confidently text.
+
+    A byte-order mark names UTF-16/32. Otherwise the bytes are read as UTF-8 with each invalid
+    byte read as Windows-1252, the encoding English news archives were written in (a pure
+    cp1252 file and a UTF-8 file with a stray cp1252 quote both come out right); that reading is
+    kept when it is Latin-script text (most letters plain ASCII, no control characters). Other
+    text goes to charset-normalizer, which recognises Cyrillic or Greek code pages but cannot
+    tell the Latin ones apart on short texts (it reads "Caf\xe9" as Farsi as readily as French).
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(codec), codec
+            except UnicodeDecodeError:
+                return None
+    if b"\x00" in data:
+        return None
+    try:
+        text = data.decode("utf-8", errors=_CP1252_FALLBACK)
+    except UnicodeDecodeError:  # a byte cp1252 leaves undefined: not cp1252
+        text = None
+    if text is not None and _reads_as_latin_text(text):
+        pure = text == data.decode("cp1252", errors="replace")
+        return text, "cp1252" if pure else "UTF-8 with some cp1252 bytes"
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
-    if best is None:
+    if best is None or not _reads_as_latin_text(str(best), any_script=True):
         return None
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        return str(best), best.encoding
-    letters = [c for c in text if c.isalpha()]
-    accented = sum(not c.isascii() for c in letters)
-    if letters and accented <= 0.3 * len(letters):
-        return text, "cp1252"
     return str(best), best.encoding
+
+
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+]  # fmt: skip
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
+def _reads_as_latin_text(text: str, any_script: bool = False) -> bool:
+    """No control characters, and (unless `any_script`) at most 30% of letters non-ASCII."""
+    if _CONTROL.search(text):
+        return False
+    if any_script:
+        return True
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(not c.isascii() for c in letters) <= 0.3 * len(letters)
+
+
+def _as_cp1252(error: UnicodeError) -> tuple[str, int]:
+    """Codecs error handler: an invalid UTF-8 byte is read as Windows-1252."""
+    assert isinstance(error, UnicodeDecodeError)
+    return error.object[error.start : error.start + 1].decode("cp1252"), error.start + 1
+
+
+_CP1252_FALLBACK = "qa-cp1252-fallback"
+codecs.register_error(_CP1252_FALLBACK, _as_cp1252)
 
 
 def _read_jsonl(text: str, name: str, result: ReadResult) -> None:

@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -263,10 +262,11 @@ def parse_users(pairs: list[str], file: str | None) -> list[tuple[str, str]]:
             raise SettingsError(f"--auth-file {file}: cannot be read ({exc.strerror or exc})") from exc
         entries += [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
     users = []
-    for entry in entries:
+    for number, entry in enumerate(entries, start=1):
         user, sep, password = entry.strip().partition(":")
         if not sep or not user or not password:
-            raise SettingsError(f"Login '{user or entry.strip()}' is not valid: expected USER:PASSWORD")
+            # Not echoed: an entry without ':' may be a bare password.
+            raise SettingsError(f"Login {number} is not valid: expected USER:PASSWORD")
         users.append((user, password))
     return users
 
@@ -293,7 +293,6 @@ def launch(
         server_name=host, server_port=port, share=share, css=CSS,
         auth=users or None, auth_message="News QA: log in to ask questions.",
         max_file_size=MAX_UPLOAD_BYTES,
-        allowed_paths=[tempfile.gettempdir()],
     )  # fmt: skip
 
 
@@ -331,3 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     launch(assistant, args.host, args.port, args.share, users, args.read_only)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

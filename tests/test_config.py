@@ -81,4 +81,25 @@ def test_app_refuses_to_serve_other_addresses_without_a_login() -> None:
         [sys.executable, "app.py", "--host", "0.0.0.0", "--auth", "editor"],
         capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=120,
     )  # fmt: skip
-    assert bad.returncode == 2 and "expected USER:PASSWORD" in bad.stderr
+    assert bad.returncode == 2 and "expected USER:PASSWORD" in bad.stderr and "editor" not in bad.stderr
+
+
+def test_paths_nan_and_blank_values(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from pathlib import Path
+
+    assert Settings.from_env(model_path=Path("/models/x.gguf")).model_path == "/models/x.gguf"
+    monkeypatch.setenv("QA_MIN_ANSWER_SCORE", "nan")
+    with pytest.raises(SettingsError, match="QA_MIN_ANSWER_SCORE"):
+        Settings.from_env()
+    monkeypatch.delenv("QA_MIN_ANSWER_SCORE")
+    monkeypatch.setenv("QA_INDEX_DIR", "   ")
+    assert Settings.from_env().index_dir == Settings().index_dir
+
+
+def test_a_login_without_a_colon_is_refused_without_echoing_it() -> None:
+    from qa.ui import parse_users
+
+    with pytest.raises(SettingsError) as error:
+        parse_users(["hunter2"], None)
+    assert "hunter2" not in str(error.value) and "USER:PASSWORD" in str(error.value)
+    assert parse_users(["ed:pa:ss"], None) == [("ed", "pa:ss")]

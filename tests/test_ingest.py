@@ -79,3 +79,16 @@ def test_a_cyrillic_code_page_is_recognised_and_binary_noise_stays_skipped(tmp_p
     result = read_paths([tmp_path])
     assert [a.text for a in result.articles] == [cyrillic]
     assert len(result.skipped) == 1 and "noise.txt: skipped" in result.skipped[0]
+
+
+def test_utf16_with_a_byte_order_mark_and_utf8_with_a_stray_cp1252_byte_are_read(tmp_path: Path) -> None:
+    (tmp_path / "wide.txt").write_bytes("The caf\u00e9 reopened in Tallport. It serves tea.".encode("utf-16"))
+    (tmp_path / "mixed.txt").write_bytes("The caf\u00e9 reopened. It".encode() + b"\x92s open daily.")
+    result = read_paths([tmp_path])
+    texts = sorted(a.text for a in result.articles)
+    assert texts == [
+        "The caf\u00e9 reopened in Tallport. It serves tea.",
+        "The caf\u00e9 reopened. It\u2019s open daily.",
+    ]
+    assert any("mixed.txt: not UTF-8, read as UTF-8 with some cp1252 bytes" in n for n in result.notes)
+    assert any("wide.txt: not UTF-8, read as utf-16-le" in n for n in result.notes)

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.config import PROJECT_ROOT
 from qa.errors import QAError
 
 QUESTIONS = [
@@ -42,7 +41,8 @@ def rss_mb(pid: int) -> float:
 
 @contextlib.contextmanager
 def started_app(*options: str, timeout: float = 300) -> Iterator[tuple[str, int]]:
-    """`python app.py OPTIONS` on a free port with a private copy of the seed index: (url, pid)."""
+    """The browser app (`python -m qa.ui OPTIONS`, what `app.py` runs) on a free port with a
+    private copy of the seed index: (url, pid)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -50,7 +50,7 @@ def started_app(*options: str, timeout: float = 300) -> Iterator[tuple[str, int]
         env = {**os.environ, "QA_INDEX_DIR": str(Path(tmp) / "indexes"), "HF_HUB_OFFLINE": "1"}
         with open(Path(tmp) / "app.log", "w") as log:
             process = subprocess.Popen(
-                [sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port), *options],
+                [sys.executable, "-m", "qa.ui", "--port", str(port), *options],
                 cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             try:
@@ -66,7 +66,11 @@ def started_app(*options: str, timeout: float = 300) -> Iterator[tuple[str, int]
                 yield f"http://127.0.0.1:{port}/", process.pid
             finally:
                 process.terminate()
-                process.wait(timeout=60)
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 def soak(url: str, pid: int | None, clients: int, questions: int) -> dict:
