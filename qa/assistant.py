@@ -95,7 +95,7 @@ class Assistant:
     def ingest(self, paths: list[str | Path], rebuild: bool = False, progress: bool = True) -> IngestReport:
         """Add files or folders to this assistant's index and start using the new version."""
         result = read_paths(paths)
-        report = IngestReport(skipped=list(result.skipped), notes=list(result.notes))
+        report = IngestReport.of(result)
         return self.add_articles(result.articles, report, rebuild=rebuild, progress=progress)
 
     def add_articles(

@@ -66,7 +66,7 @@ def _ingest(args: argparse.Namespace) -> int:
         print(f"warning: {message}", file=sys.stderr)
     for message in result.notes:
         print(f"note: {message}", file=sys.stderr)
-    report = IngestReport(skipped=list(result.skipped), notes=list(result.notes))
+    report = IngestReport.of(result)
     store = IndexStore(settings.index_dir, settings.index)
     store.ingest(
         result.articles, Embedder(settings.embedder), settings.chunk_chars,

@@ -121,15 +121,13 @@ class Settings:
                 origin[name] = f"QA_{name.upper()}"
         for name, value in overrides.items():
             if value is not None:
-                values[name] = os.fspath(value) if isinstance(value, os.PathLike) else value
+                values[name] = value
                 origin[name] = name
         return _validated(values, origin)
 
     def replace(self, **changes: object) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
-        changed = {
-            k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in changes.items() if v is not None
-        }
+        changed = {k: v for k, v in changes.items() if v is not None}
         return _validated({**values, **changed}, {k: k for k in changed})
 
     def fingerprint(self) -> str:
@@ -148,6 +146,8 @@ def _validated(values: dict[str, object], origin: dict[str, str]) -> Settings:
     for name in values:
         if name not in names:
             raise SettingsError(f"Unknown setting '{name}'")
+    # A path given for a text setting (model_path=Path(...)) is its text; Path settings take both.
+    values = {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in values.items()}
     try:
         settings = _adapter().validate_python(values)
     except ValidationError as exc:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
@@ -39,10 +40,14 @@ from qa.errors import IndexUnavailable
 from qa.records import Article, Chunk
 from qa.split import chunk_article
 
+if TYPE_CHECKING:
+    from qa.ingest import ReadResult
+
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_VERSION = re.compile(r"v\d{6}")
 
 
 def validate_name(name: str) -> str:
@@ -63,6 +68,11 @@ class IngestReport:
     notes: list[str] = field(default_factory=list)  # files read, but not as UTF-8
     chunks_embedded: int = 0
     sentences_embedded: int = 0
+
+    @classmethod
+    def of(cls, result: ReadResult) -> IngestReport:
+        """A report that starts with what reading the files skipped or noted."""
+        return cls(skipped=list(result.skipped), notes=list(result.notes))
 
     def summary(self) -> str:
         parts = [
@@ -182,12 +192,12 @@ class IndexStore:
                 f"Index '{self.name}' is corrupt: {vectors.ntotal} vectors for {len(chunks)} "
                 f"chunks. Rebuild it with: python -m qa ingest PATH --index {self.name} --rebuild"
             )
-        sentences = sum(len(a.sentences) for a in articles.values())
-        expected = (sentences, 2, manifest["embedder"]["dim"])
+        index = Index(self.name, manifest, articles, chunks, vectors, sentence_vectors)
+        expected = (index.sentence_count, 2, manifest["embedder"]["dim"])
         if sentence_vectors is not None and sentence_vectors.shape != expected:
             raise IndexUnavailable(
                 f"Index '{self.name}' is corrupt: sentence vectors of shape {sentence_vectors.shape} "
-                f"for {sentences} sentences of dimension {expected[2]}. Rebuild it with: "
+                f"for {expected[0]} sentences of dimension {expected[2]}. Rebuild it with: "
                 f"python -m qa ingest PATH --index {self.name} --rebuild"
             )
         if embedder is not None:
@@ -199,7 +209,7 @@ class IndexStore:
                     f"with: python -m qa ingest PATH --index {self.name} --rebuild, or set "
                     f"QA_EMBEDDER to the model it was built with."
                 )
-        return Index(self.name, manifest, articles, chunks, vectors, sentence_vectors)
+        return index
 
     def ingest(
         self,
@@ -278,7 +288,7 @@ class IndexStore:
         self.path.mkdir(parents=True, exist_ok=True)
         live = self._live_version()
         number = int(live[1:]) + 1 if live else 1
-        version = self.path / f"v{number:06d}"
+        version = self.path / f"v{number:06d}"  # matches _VERSION
         staging = self.path / f".staging-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
@@ -301,9 +311,7 @@ class IndexStore:
             os.replace(pointer, self.path / "CURRENT")  # the commit point
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        for old in self.path.glob("v*"):
-            if old.name != version.name:
-                shutil.rmtree(old, ignore_errors=True)
+        self._sweep()  # the previous version
         log.info("index %s: wrote %s (%d chunks)", self.name, version.name, len(chunks))
 
     def _sweep(self) -> None:
@@ -312,9 +320,8 @@ class IndexStore:
         writer lock, so no write is in progress."""
         live = self._live_version()
         for leftover in self.path.iterdir():
-            if leftover.name.startswith(".staging-") or (
-                leftover.name.startswith("v") and leftover.name != live
-            ):
+            stale_version = _VERSION.fullmatch(leftover.name) and leftover.name != live
+            if leftover.name.startswith(".staging-") or stale_version:
                 shutil.rmtree(leftover, ignore_errors=True)
             elif leftover.name == ".CURRENT.tmp":
                 leftover.unlink(missing_ok=True)
@@ -355,6 +362,14 @@ def with_title(article: Article, sentence: str) -> str:
     return f"{article.title}. {sentence}"
 
 
+def encode_sentences(
+    embedder: Embedder, plain: list[str], titled: list[str], progress: bool = False
+) -> np.ndarray:
+    """(n, 2, dim): each sentence alone and with its title, as `sentence_vectors` stores them."""
+    encoded = embedder.encode(plain + titled, progress=progress)
+    return np.stack([encoded[: len(plain)], encoded[len(plain) :]], axis=1)
+
+
 def _sentence_vectors(
     articles: dict[str, Article], previous: Index | None, embedder: Embedder, progress: bool,
     report: IngestReport,
@@ -374,9 +389,8 @@ def _sentence_vectors(
     texts = [sentence_texts(a) for a in missing]
     plain = [t for pair in texts for t in pair[0]]
     titled = [t for pair in texts for t in pair[1]]
-    encoded = embedder.encode(plain + titled, progress=progress).astype(np.float16)
+    fresh = encode_sentences(embedder, plain, titled, progress).astype(np.float16)
     report.sentences_embedded = len(plain)
-    fresh = np.stack([encoded[: len(plain)], encoded[len(plain) :]], axis=1)
     offset = 0
     pending = iter(missing)
     for n, part in enumerate(parts):

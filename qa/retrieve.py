@@ -22,7 +22,7 @@ import numpy as np
 import Stemmer
 
 from qa.embed import Embedder
-from qa.index import Index, embedding_text, with_title
+from qa.index import Index, embedding_text, encode_sentences, with_title
 from qa.records import Article, Chunk
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -154,8 +154,7 @@ class Retriever:
         vectors = self.index.stored_sentence_vectors(keys)
         if vectors is None:  # an index written before sentence vectors were stored
             titled = [with_title(articles[a], text) for (a, _), text in zip(keys, texts, strict=True)]
-            encoded = self.embedder.encode(texts + titled)
-            vectors = np.stack([encoded[: len(texts)], encoded[len(texts) :]], axis=1)
+            vectors = encode_sentences(self.embedder, texts, titled)
         similarity = vectors[:, 0] @ query_vector
         titled_similarity = vectors[:, 1] @ query_vector
         weights = {t: self.idf(t) for t in set(self.terms(query))}

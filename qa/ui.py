@@ -131,7 +131,7 @@ def upload_files(assistant: Assistant, files: list[str] | None, show_progress: b
             )
             continue
         read_file(path, result, display_name=f"upload:{name}")
-    report = IngestReport(skipped=list(result.skipped), notes=list(result.notes))
+    report = IngestReport.of(result)
     if result.articles:
         assistant.add_articles(result.articles, report, progress=show_progress)
     lines = [f"**Index `{assistant.index.name}`**: {report.summary()}"]

@@ -100,7 +100,7 @@ def ensure_index(pack: Pack, settings: Settings, embedder: Embedder) -> str:
     store = IndexStore(settings.index_dir, name)
     if not store.exists():
         result = read_paths(pack.corpus)
-        report = IngestReport(skipped=list(result.skipped), notes=list(result.notes))
+        report = IngestReport.of(result)
         store.ingest(
             result.articles, embedder, settings.chunk_chars, settings.chunk_overlap,
             rebuild=True, report=report,
