@@ -59,7 +59,7 @@ class Assistant:
         self.store = IndexStore(self.settings.index_dir, self.settings.index)
         self.prompts = PromptLibrary(self.settings.prompts_dir)
         self._reload_lock = threading.Lock()
-        self.embedder = Embedder(self.settings.embedder)
+        self.embedder = Embedder.from_settings(self.settings)
         self._load_index()
 
     @cached_property
@@ -108,7 +108,7 @@ class Assistant:
                 articles, self.embedder, s.chunk_chars, s.chunk_overlap,
                 rebuild=rebuild, progress=progress, report=report,
             )  # fmt: skip
-            self._activate(self.store.load(self.embedder))
+            self._activate(self.store.load(self.embedder, reuse=getattr(self, "index", None)))
         return report
 
     def retrieve(

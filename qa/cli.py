@@ -1,4 +1,5 @@
-"""Command line: `python -m qa ingest|ask|eval|bench|indexes`. Translates errors into messages."""
+"""Command line: `python -m qa ingest|ask|delete|compact|indexes|eval|bench`. Translates errors
+into messages."""
 
 from __future__ import annotations
 
@@ -28,6 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--top-k", type=int, default=None)
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(run=_ask)
+
+    delete = commands.add_parser("delete", help="remove articles (by source path/URL or id) from an index")
+    delete.add_argument("articles", nargs="+", help="the source an article was ingested from, or its id")
+    delete.add_argument("--index", default=None)
+    delete.set_defaults(run=_delete)
+
+    compact = commands.add_parser("compact", help="merge an index's segments (ingests do this when needed)")
+    compact.add_argument("--index", default=None)
+    compact.set_defaults(run=_compact)
 
     listing = commands.add_parser("indexes", help="list the indexes and their sizes")
     listing.set_defaults(run=_indexes)
@@ -69,7 +79,7 @@ def _ingest(args: argparse.Namespace) -> int:
     report = IngestReport.of(result)
     store = IndexStore(settings.index_dir, settings.index)
     store.ingest(
-        result.articles, Embedder(settings.embedder), settings.chunk_chars,
+        result.articles, Embedder.from_settings(settings), settings.chunk_chars,
         settings.chunk_overlap, rebuild=args.rebuild, report=report,
     )  # fmt: skip
     print(f"index '{settings.index}': {report.summary()}")
@@ -87,6 +97,30 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _delete(args: argparse.Namespace) -> int:
+    from qa.config import Settings
+    from qa.index import IndexStore
+
+    settings = Settings.from_env(index=args.index)
+    removed = IndexStore(settings.index_dir, settings.index).delete(args.articles)
+    missing = len(args.articles) - len(removed)
+    print(f"index '{settings.index}': {len(removed)} removed" + (f", {missing} not found" if missing else ""))
+    return 0 if removed else 1
+
+
+def _compact(args: argparse.Namespace) -> int:
+    from qa.config import Settings
+    from qa.index import IndexStore
+
+    settings = Settings.from_env(index=args.index)
+    store = IndexStore(settings.index_dir, settings.index)
+    store.compact()
+    manifest = store.read_manifest()
+    counts = manifest["counts"]
+    print(f"index '{settings.index}': 1 segment, {counts['articles']} articles, {counts['chunks']} chunks")
+    return 0
+
+
 def _indexes(args: argparse.Namespace) -> int:
     from qa.config import Settings
     from qa.index import IndexStore, list_indexes
@@ -95,7 +129,7 @@ def _indexes(args: argparse.Namespace) -> int:
     where = "QA_INDEX_DIR" if os.environ.get("QA_INDEX_DIR") else "default"
     print(f"# index folder: {settings.index_dir} ({where})", file=sys.stderr)
     for name in list_indexes(settings.index_dir):
-        manifest = IndexStore(settings.index_dir, name).load().manifest
+        manifest = IndexStore(settings.index_dir, name).read_manifest()
         counts = manifest["counts"]
         print(f"{name}\t{counts['articles']} articles\t{counts['chunks']} chunks\t{manifest['updated']}")
     return 0

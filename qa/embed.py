@@ -1,21 +1,30 @@
-"""Sentence embeddings: the one place that knows about sentence-transformers.
+"""Sentence embeddings: the one place that knows how text becomes vectors.
 
 `Embedder.encode` is the whole interface the index and retriever use, so another model
-(any sentence-transformers folder, by path) drops in through `QA_EMBEDDER`.
+(any sentence-transformers folder, by path) drops in through `QA_EMBEDDER`. By default the
+model runs on ONNX Runtime with int8 weights (`qa.onnx_encoder`), exported from the same
+folder; `QA_EMBEDDER_RUNTIME=torch` runs it with sentence-transformers instead, and a model
+the exporter cannot handle falls back to torch with a warning.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from tqdm import tqdm
 
 from qa.errors import ModelError
+
+if TYPE_CHECKING:
+    from qa.config import Settings
 
 log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+Runtime = Literal["onnx-int8", "torch"]
 
 
 def default_embedder_path() -> Path:
@@ -27,9 +36,14 @@ def default_embedder_path() -> Path:
 class Embedder:
     """Normalised float32 vectors, so inner product is cosine similarity."""
 
-    def __init__(self, model: str | None = None, batch_size: int = 64):
-        from sentence_transformers import SentenceTransformer
-
+    def __init__(
+        self,
+        model: str | None = None,
+        runtime: Runtime = "onnx-int8",
+        threads: int | None = None,
+        cache_dir: Path | None = None,
+        batch_size: int = 32,
+    ):
         path = Path(model).expanduser() if model else default_embedder_path()
         if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
             raise ModelError(
@@ -37,26 +51,60 @@ class Embedder:
                 "(set QA_EMBEDDER to a folder that holds modules.json / config.json)."
             )
         # The name recorded in an index: the packaged default has a stable name wherever the
-        # package is installed; another model is known by its folder name.
+        # package is installed; another model is known by its folder name. Both runtimes give
+        # the same vectors to within int8 rounding, so an index is usable by either.
         self.name = DEFAULT_EMBEDDER if model is None else path.resolve().name
-        try:
-            self.model = SentenceTransformer(str(path), device="cpu")
-        except Exception as exc:  # noqa: BLE001 - any load failure is a model problem to report
-            raise ModelError(f"Cannot load embedder from {path}: {exc}") from exc
-        dimension = getattr(self.model, "get_embedding_dimension", None) or (
-            self.model.get_sentence_embedding_dimension
-        )
-        self.dim = int(dimension())
         self.batch_size = batch_size
+        self._onnx = None
+        self._torch = None
+        if runtime == "onnx-int8":
+            from qa.onnx_encoder import OnnxEncoder, UnsupportedModel
+
+            try:
+                self._onnx = OnnxEncoder(path, cache_dir=cache_dir, threads=threads)
+            except UnsupportedModel as exc:
+                log.warning("embedder %s runs on torch: %s", path, exc)
+        if self._onnx is not None:
+            self.runtime: Runtime = "onnx-int8"
+            self.dim = self._onnx.dim
+        else:
+            self.runtime = "torch"
+            self._torch = _load_sentence_transformer(path)
+            dimension = getattr(self._torch, "get_embedding_dimension", None) or (
+                self._torch.get_sentence_embedding_dimension
+            )
+            self.dim = int(dimension())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        return cls(
+            settings.embedder, settings.embedder_runtime, settings.n_threads,
+            settings.cache_dir / "embedders",
+        )  # fmt: skip
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress and len(texts) > self.batch_size,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        if self._torch is not None:
+            vectors = self._torch.encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=progress and len(texts) > self.batch_size,
+            )  # fmt: skip
+            return np.ascontiguousarray(vectors, dtype=np.float32)
+        # Longest first, in batches of similar length, so little of each batch is padding.
+        order = np.argsort([-len(text) for text in texts], kind="stable")
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        starts = range(0, len(texts), self.batch_size)
+        for start in tqdm(starts, desc="embedding", unit="batch", disable=not progress or len(starts) < 2):
+            rows = order[start : start + self.batch_size]
+            vectors[rows] = self._onnx.encode_batch([texts[i] for i in rows])
+        return vectors
+
+
+def _load_sentence_transformer(path: Path):  # noqa: ANN202 - keeps torch out of the import
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(str(path), device="cpu")
+    except Exception as exc:  # noqa: BLE001 - any load failure is a model problem to report
+        raise ModelError(f"Cannot load embedder from {path}: {exc}") from exc

@@ -1,31 +1,30 @@
-"""The persisted index: articles, their chunks, and a FAISS inner-product index of chunk vectors.
+"""The persisted index: segments of articles, chunks, vectors and BM25, under one manifest.
 
 Layout of `indexes/<name>/`:
 
-    CURRENT             the name of the live version folder (replaced atomically)
-    v000007/            one complete version
-        manifest.json   format version, embedder name and dimension, chunking, content hashes
-        articles.jsonl  one article per line, with its sentence spans
-        chunks.jsonl    one chunk per line: article id and sentence range
-        vectors.faiss   normalised chunk vectors, row i = chunk i
-        sentence_vectors.npy  float16 vectors of every sentence, alone and with its title,
-                        in article order: computed once here, so no text is encoded per question
+    CURRENT         the name of the live manifest (replaced atomically: the commit point)
+    m000012.json    a manifest: format, embedder, chunking, the live segments in order, and
+                    the articles of each segment that later ingests replaced or deleted
+    s000011/        one immutable segment per ingest (see qa.segment)
 
-A write builds a new version folder and only then points CURRENT at it, so a crash or Ctrl-C
-mid-ingest leaves the previous version loadable.
+An ingest writes a new segment and a new manifest, and only then points CURRENT at the
+manifest; a crash or Ctrl-C at any moment leaves the previous state loadable, and what it left
+half-written is swept by the next write. Adding one article costs one small segment whatever
+the size of the index; when segments pile up (or much is deleted) they are compacted into one,
+reusing the stored vectors (nothing is embedded again).
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -37,17 +36,26 @@ import numpy as np
 
 from qa.embed import Embedder
 from qa.errors import IndexUnavailable
+from qa.lexical import LexicalIndex
 from qa.records import Article, Chunk
-from qa.split import chunk_article
+from qa.segment import Segment, embedding_text, text_hash, write_segment
+from qa.split import chunk_article, split_sentences
+from qa.vectors import all_vectors
 
 if TYPE_CHECKING:
     from qa.ingest import ReadResult
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+__all__ = ["Index", "IndexStore", "IngestReport", "embedding_text", "list_indexes"]
+
+FORMAT_VERSION = 2
+MAX_SEGMENTS = 8  # more than this after an ingest: compact
+MAX_DELETED_SHARE = 0.25  # more of the chunks than this deleted: compact
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_VERSION = re.compile(r"v\d{6}")
+_SEGMENT = re.compile(r"s(\d{6})")
+_MANIFEST = re.compile(r"m(\d{6})\.json")
+_OLD_VERSION = re.compile(r"v\d{6}")  # format 1: one folder per version, migrated on load
 
 
 def validate_name(name: str) -> str:
@@ -86,59 +94,139 @@ class IngestReport:
         return ", ".join(parts) + f" ({embedded})"
 
 
-@dataclass
-class Index:
-    """A loaded index version: everything retrieval and citation need, in memory."""
+class ArticleView(Mapping[str, Article]):
+    """Live articles by id, read from the segments on demand (newest segment first)."""
 
-    name: str
-    manifest: dict
-    articles: dict[str, Article]
-    chunks: list[Chunk]
-    vectors: faiss.Index
-    # (sentences, 2, dim): each sentence alone and read with its title (see `sentence_texts`);
-    # None for an index written before they were stored (retrieval then encodes them).
-    sentence_vectors: np.ndarray | None = None
+    def __init__(self, index: Index):
+        self._index = index
+
+    def locate(self, article_id: str) -> tuple[Segment, int] | None:
+        for segment in reversed(self._index.segments):
+            row = segment.live_row_of(article_id)
+            if row is not None:
+                return segment, row
+        return None
+
+    def __getitem__(self, article_id: str) -> Article:
+        found = self.locate(article_id)
+        if found is None:
+            raise KeyError(article_id)
+        segment, row = found
+        return segment.article(row)
+
+    def __iter__(self) -> Iterator[str]:
+        for segment in self._index.segments:
+            for _, article_id in segment.live_articles():
+                yield article_id
+
+    def __len__(self) -> int:
+        return self._index.manifest["counts"]["articles"]
+
+
+class ChunkView(Sequence[Chunk]):
+    """Live chunks by position: each segment's live chunks, one segment after another."""
+
+    def __init__(self, index: Index):
+        self._segments = index.segments
+        self._starts = list(np.cumsum([0] + [len(s) for s in index.segments[:-1]]))
+
+    def __len__(self) -> int:
+        return int(sum(len(s) for s in self._segments))
+
+    def locate(self, position: int) -> tuple[Segment, int]:
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        n = bisect.bisect_right(self._starts, position) - 1
+        return self._segments[n], position - int(self._starts[n])
+
+    def __getitem__(self, position):  # noqa: ANN001, ANN204 - Sequence protocol (int or slice)
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        segment, row = self.locate(position)
+        return segment.chunk(row)
+
+    def start_of(self, segment: Segment) -> int:
+        return int(self._starts[self._segments.index(segment)])
+
+
+class MergedLexical:
+    """BM25 across segments: each segment's own ranking, merged by score (per-segment IDF;
+    exact again after compaction), and collection-wide IDF for sentence support."""
+
+    def __init__(self, index: Index):
+        self._index = index
+        self._parts = [s.lexical for s in index.segments]
+        self.n_docs = max(1, sum(p.passages for p in self._parts))
+
+    def idf(self, term: str) -> float:
+        freq = sum(p.doc_freq(term) for p in self._parts)
+        return LexicalIndex.idf_of(freq, self.n_docs)
+
+    def search(self, query_terms: list[str], k: int) -> list[tuple[int, float]]:
+        hits = []
+        for segment in self._index.segments:
+            start = self._index.chunks.start_of(segment)
+            hits += [(start + row, score) for row, score in segment.lexical_search(query_terms, k)]
+        return sorted(hits, key=lambda hit: -hit[1])[:k]
+
+
+class Index:
+    """A loaded index: the manifest's segments, searched and read as one collection."""
+
+    def __init__(self, name: str, manifest: dict, segments: list[Segment]):
+        self.name = name
+        self.manifest = manifest
+        self.segments = segments
+        self.articles = ArticleView(self)
+        self.chunks = ChunkView(self)
+
+    @cached_property
+    def lexical(self) -> MergedLexical:
+        return MergedLexical(self)
 
     @property
     def sentence_count(self) -> int:
-        return sum(len(a.sentences) for a in self.articles.values())
+        return self.manifest["counts"]["sentences"]
 
-    @cached_property
-    def sentence_rows(self) -> dict[str, int]:
-        """Row of each article's first sentence in `sentence_vectors` (article order)."""
-        rows, row = {}, 0
-        for article in self.articles.values():
-            rows[article.id] = row
-            row += len(article.sentences)
-        return rows
+    @property
+    def chunk_count(self) -> int:
+        return len(self.chunks)
 
-    def stored_sentence_vectors(self, keys: list[tuple[str, int]]) -> np.ndarray | None:
-        """(len(keys), 2, dim) float32 for (article id, sentence index) keys, if stored."""
-        if self.sentence_vectors is None:
-            return None
-        rows = [self.sentence_rows[article_id] + i for article_id, i in keys]
-        return self.sentence_vectors[rows].astype(np.float32)
+    def chunk_vectors(self) -> np.ndarray:
+        """Vectors of `chunks`, in the same order."""
+        parts = [segment.live_vectors() for segment in self.segments]
+        return np.concatenate(parts) if parts else np.zeros((0, self.manifest["embedder"]["dim"]), np.float32)
+
+    def stored_sentence_vectors(self, keys: list[tuple[str, int]]) -> np.ndarray:
+        """(len(keys), 2, dim) float32 for (article id, sentence index) keys."""
+        out = np.empty((len(keys), 2, self.manifest["embedder"]["dim"]), dtype=np.float32)
+        for n, (article_id, i) in enumerate(keys):
+            found = self.articles.locate(article_id)
+            if found is None:
+                raise KeyError(article_id)
+            segment, row = found
+            out[n] = segment.sentence_vectors[segment.first_sentence(row) + i]
+        return out
 
     def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Chunk positions and cosine scores of the `k` nearest chunks."""
-        if not self.chunks:
-            return []
-        scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), k)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-
-    @cached_property
-    def chunks_by_id(self) -> dict[str, Chunk]:
-        return {c.id: c for c in self.chunks}
+        """Chunk positions and cosine scores of the `k` nearest live chunks."""
+        hits = []
+        for segment in self.segments:
+            start = self.chunks.start_of(segment)
+            hits += [(start + row, score) for row, score in segment.search(query_vector, k)]
+        return sorted(hits, key=lambda hit: -hit[1])[:k]
 
     def passage(self, chunk_id: str) -> str:
         """Title and text of a retrieved chunk, by the id an `Answer.retrieved` lists."""
-        chunk = self.chunks_by_id[chunk_id]
-        return embedding_text(self.articles[chunk.article_id], chunk)
+        article_id, span = chunk_id.rsplit(":", 1)
+        first, last = (int(v) for v in span.split("-"))
+        article = self.articles[article_id]
+        text = article.text[article.sentences[first][0] : article.sentences[last][1]]
+        return embedding_text(article, Chunk(article_id, first, last, text))
 
-    def chunk_vectors(self) -> np.ndarray:
-        if self.vectors.ntotal == 0:
-            return np.zeros((0, self.vectors.d), dtype=np.float32)
-        return self.vectors.reconstruct_n(0, self.vectors.ntotal)
+    def close(self) -> None:
+        for segment in self.segments:
+            segment.close()
 
 
 class IndexStore:
@@ -152,56 +240,33 @@ class IndexStore:
     def exists(self) -> bool:
         return (self.path / "CURRENT").is_file()
 
-    def load(self, embedder: Embedder | None = None) -> Index:
-        """Load the live version; with `embedder`, refuse an index built by another model."""
+    def load(
+        self, embedder: Embedder | None = None, _locked: bool = False, searchable: bool = True,
+        reuse: Index | None = None,
+    ) -> Index:  # fmt: skip
+        """Load the live manifest's segments; with `embedder`, refuse an index built by
+        another model; with `reuse`, keep that index's open segments that did not change (a
+        reload after adding one article reads only the new segment). An index of the previous
+        format is converted once (no re-embedding)."""
         if not self.exists():
             raise IndexUnavailable(
                 f"No index named '{self.name}' in {self.root}. "
                 f"Build it with: python -m qa ingest PATH --index {self.name}"
             )
-        live = self._live_version() or ""
+        if _OLD_VERSION.fullmatch(self._live() or ""):
+            with contextlib.nullcontext() if _locked else self._lock():
+                if _OLD_VERSION.fullmatch(self._live() or ""):
+                    self._migrate()
+        live = self._live() or ""
         try:
-            return self._load(embedder, live)
+            index = self._load(live, searchable, reuse)
         except IndexUnavailable:
-            # A writer may have committed and swept the version this read started on.
-            if self._live_version() in (live, None):
+            # A writer may have committed and swept what this read started on.
+            if self._live() in (live, None):
                 raise
-            return self._load(embedder, self._live_version() or "")
-
-    def _load(self, embedder: Embedder | None, live: str) -> Index:
-        version = self.path / live
-        try:
-            manifest = json.loads((version / "manifest.json").read_text())
-            if manifest.get("format_version") != FORMAT_VERSION:
-                raise ValueError(f"format version {manifest.get('format_version')}")
-            articles = {a.id: a for a in map(Article.from_dict, _read_jsonl(version / "articles.jsonl"))}
-            chunks = [
-                _chunk(articles[c["article_id"]], c["first"], c["last"])
-                for c in _read_jsonl(version / "chunks.jsonl")
-            ]
-            vectors = faiss.read_index(str(version / "vectors.faiss"))
-            stored = version / "sentence_vectors.npy"
-            sentence_vectors = np.load(stored) if stored.is_file() else None
-        except (OSError, ValueError, KeyError, RuntimeError, EOFError) as exc:
-            raise IndexUnavailable(
-                f"Index '{self.name}' at {version} is unreadable ({exc}). Rebuild it with: "
-                f"python -m qa ingest PATH --index {self.name} --rebuild"
-            ) from exc
-        if vectors.ntotal != len(chunks):
-            raise IndexUnavailable(
-                f"Index '{self.name}' is corrupt: {vectors.ntotal} vectors for {len(chunks)} "
-                f"chunks. Rebuild it with: python -m qa ingest PATH --index {self.name} --rebuild"
-            )
-        index = Index(self.name, manifest, articles, chunks, vectors, sentence_vectors)
-        expected = (index.sentence_count, 2, manifest["embedder"]["dim"])
-        if sentence_vectors is not None and sentence_vectors.shape != expected:
-            raise IndexUnavailable(
-                f"Index '{self.name}' is corrupt: sentence vectors of shape {sentence_vectors.shape} "
-                f"for {expected[0]} sentences of dimension {expected[2]}. Rebuild it with: "
-                f"python -m qa ingest PATH --index {self.name} --rebuild"
-            )
+            index = self._load(self._live() or "", searchable, reuse)
         if embedder is not None:
-            built = manifest["embedder"]
+            built = index.manifest["embedder"]
             if built["name"] != embedder.name or built["dim"] != embedder.dim:
                 raise IndexUnavailable(
                     f"Index '{self.name}' was built with embedder {built['name']} "
@@ -210,6 +275,39 @@ class IndexStore:
                     f"QA_EMBEDDER to the model it was built with."
                 )
         return index
+
+    def read_manifest(self) -> dict:
+        """The live manifest alone (no segment is opened)."""
+        if _OLD_VERSION.fullmatch(self._live() or ""):
+            self.load().close()  # converts it
+        try:
+            return json.loads((self.path / (self._live() or "")).read_text())
+        except (OSError, ValueError) as exc:
+            raise IndexUnavailable(f"Index '{self.name}' has no readable manifest ({exc})") from exc
+
+    def _load(self, live: str, searchable: bool = True, reuse: Index | None = None) -> Index:
+        rebuild = f"Rebuild it with: python -m qa ingest PATH --index {self.name} --rebuild"
+        try:
+            manifest = json.loads((self.path / live).read_text())
+            if manifest.get("format_version") != FORMAT_VERSION:
+                raise ValueError(f"format version {manifest.get('format_version')}")
+            segments = []
+            for entry in manifest["segments"]:
+                deleted = frozenset(manifest["deleted"].get(entry["name"], []))
+                folder = self.path / entry["name"]
+                reusable = [
+                    s for s in (reuse.segments if reuse else []) if (s.folder, s.deleted) == (folder, deleted)
+                ]
+                segment = reusable[0] if reusable else Segment(folder, deleted, searchable)
+                segments.append(segment)
+                segment.check(entry["chunks"], entry["sentences"], manifest["embedder"]["dim"])
+        except (OSError, ValueError, KeyError, RuntimeError, EOFError, TypeError) as exc:
+            raise IndexUnavailable(
+                f"Index '{self.name}' at {self.path / live} is unreadable or corrupt ({exc}). {rebuild}"
+            ) from exc
+        except Exception as exc:  # sqlite3.Error and the like: the same, said plainly
+            raise IndexUnavailable(f"Index '{self.name}' is unreadable ({exc}). {rebuild}") from exc
+        return Index(self.name, manifest, segments)
 
     def ingest(
         self,
@@ -221,112 +319,244 @@ class IndexStore:
         progress: bool = True,
         report: IngestReport | None = None,
     ) -> IngestReport:
-        """Add new articles, replace changed ones, keep the rest; then swap in the new version."""
+        """Add new articles, replace changed ones, keep the rest: one new segment."""
         report = report or IngestReport()
         with self._lock():
             self._sweep()
-            previous = None if rebuild or not self.exists() else self.load(embedder)
+            previous = None if rebuild or not self.exists() else self.load(embedder, True, searchable=False)
             if previous is not None:
                 chunking = previous.manifest["chunking"]
                 chunk_chars, chunk_overlap = chunking["chunk_chars"], chunking["chunk_overlap"]
-            kept: dict[str, Article] = dict(previous.articles) if previous else {}
-            text_hashes = {_text_hash(a): a.id for a in kept.values()}
             fresh: dict[str, Article] = {}
+            fresh_texts: dict[str, str] = {}
+            replaced: set[str] = set()
             for article in articles:
                 label = f"{article.title} ({article.source})"
-                old = kept.get(article.id) or fresh.get(article.id)
+                if not article.sentences:  # built in code rather than read from a file
+                    article.sentences = split_sentences(article.text)
+                    if not article.sentences:
+                        report.skipped.append(f"{label}: skipped, no sentences found")
+                        continue
+                old = fresh.get(article.id) or (
+                    previous.articles.get(article.id) if previous is not None else None
+                )
                 if old is not None and old.content_hash == article.content_hash:
                     report.unchanged.append(label)
                     continue
-                owner = text_hashes.get(_text_hash(article))
-                if owner is not None and owner != article.id:
+                digest = text_hash(article)
+                owner = fresh_texts.get(digest) or (_owner_of_text(previous, digest) if previous else None)
+                if owner is not None and owner != article.id and owner not in replaced:
                     report.duplicates.append(label)
                     continue
                 (report.replaced if old is not None else report.added).append(label)
-                kept.pop(article.id, None)
+                if previous is not None and article.id in previous.articles:
+                    replaced.add(article.id)
+                fresh.pop(article.id, None)
                 fresh[article.id] = article
-                text_hashes[_text_hash(article)] = article.id
-            if previous is not None and not fresh and len(kept) == len(previous.articles):
-                return report  # nothing changed: keep the live version as it is
-
-            old_vectors = previous.chunk_vectors() if previous else None
-            keep_rows = [i for i, c in enumerate(previous.chunks if previous else []) if c.article_id in kept]
-            new_chunks = [c for a in fresh.values() for c in chunk_article(a, chunk_chars, chunk_overlap)]
-            new_vectors = embedder.encode(
-                [embedding_text(fresh[c.article_id], c) for c in new_chunks], progress=progress
-            )
-            report.chunks_embedded = len(new_chunks)
-            vectors = faiss.IndexFlatIP(embedder.dim)
-            if keep_rows and old_vectors is not None:
-                vectors.add(old_vectors[keep_rows])
-            if len(new_chunks):
-                vectors.add(new_vectors)
-            chunks = [previous.chunks[i] for i in keep_rows] if previous else []
-            chunks += new_chunks
-            all_articles = {**kept, **fresh}
-            sentence_vectors = _sentence_vectors(all_articles, previous, embedder, progress, report)
-            manifest = {
-                "format_version": FORMAT_VERSION,
-                "name": self.name,
-                "embedder": {"name": embedder.name, "dim": embedder.dim},
-                "chunking": {"chunk_chars": chunk_chars, "chunk_overlap": chunk_overlap},
-                "articles": {a.id: a.content_hash for a in all_articles.values()},
-                "counts": {
-                    "articles": len(all_articles),
-                    "chunks": len(chunks),
-                    "sentences": len(sentence_vectors),
-                },  # fmt: skip
-                "updated": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-            self._write_version(manifest, all_articles.values(), chunks, vectors, sentence_vectors)
+                fresh_texts[digest] = article.id
+            if previous is not None and not fresh:
+                return report  # nothing changed: keep the live state as it is
+            segment = self._new_segment(list(fresh.values()), embedder, chunk_chars, chunk_overlap,
+                                        progress, report)  # fmt: skip
+            manifest = _manifest(
+                self.name, embedder, chunk_chars, chunk_overlap,
+                (previous.manifest["segments"] if previous else []) + [segment],
+                _with_deleted(previous, replaced),
+            )  # fmt: skip
+            if previous is not None:
+                removed = _counts_of(previous, replaced)
+                manifest["counts"] = {k: previous.manifest["counts"][k] - removed[k] + segment[k]
+                                      for k in removed}  # fmt: skip
+            self._commit(manifest)
+            if previous is not None:
+                previous.close()
+            self._compact_if_needed(embedder)
         return report
 
-    def _write_version(
-        self, manifest: dict, articles: Iterable[Article], chunks: list[Chunk], vectors: faiss.Index,
-        sentence_vectors: np.ndarray,
+    def delete(self, ids_or_sources: Iterable[str], embedder: Embedder | None = None) -> list[str]:
+        """Remove articles (by id or by source) from search; returns the ids removed."""
+        with self._lock():
+            self._sweep()
+            index = self.load(embedder, True, searchable=False)
+            gone = set()
+            for key in ids_or_sources:
+                article_id = key if key in index.articles else Article("", "", key).id
+                if article_id in index.articles:
+                    gone.add(article_id)
+            if gone:
+                manifest = dict(index.manifest)
+                manifest["deleted"] = _with_deleted(index, gone)
+                removed = _counts_of(index, gone)
+                manifest["counts"] = {k: v - removed[k] for k, v in index.manifest["counts"].items()}
+                manifest["updated"] = _now()
+                self._commit(manifest)
+                self._compact_if_needed(embedder)
+            index.close()
+            return sorted(gone)
+
+    def write_bulk(
+        self, articles: list[Article], chunks: list[tuple[int, int, int]], chunk_vectors: np.ndarray,
+        sentence_vectors: np.ndarray, embedder: Embedder, chunk_chars: int, chunk_overlap: int,
+        passage_terms: list[list[str]] | None = None,
     ) -> None:  # fmt: skip
+        """Replace the index with one segment of already-embedded data (benchmarks, imports):
+        `chunks` are (article position, first, last) in `chunk_vectors` order."""
+        with self._lock():
+            self._sweep()
+            entry = self._write_segment(articles, chunks, chunk_vectors, sentence_vectors, passage_terms)
+            self._commit(_manifest(self.name, embedder, chunk_chars, chunk_overlap, [entry], {}))
+
+    def compact(self, embedder: Embedder | None = None) -> None:
+        """Merge all segments into one without deleted articles, reusing stored vectors."""
+        with self._lock():
+            self._sweep()
+            self._compact(self.load(embedder, _locked=True))
+
+    def _compact_if_needed(self, embedder: Embedder | None) -> None:
+        manifest = self.read_manifest()
+        rows = sum(entry["chunks"] for entry in manifest["segments"])
+        deleted = rows - manifest["counts"]["chunks"]
+        if len(manifest["segments"]) > MAX_SEGMENTS or deleted > MAX_DELETED_SHARE * rows:
+            self._compact(self.load(embedder, True))
+
+    def _compact(self, index: Index) -> None:
+        articles: list[Article] = []
+        chunks: list[tuple[int, int, int]] = []
+        chunk_vectors, sentence_vectors = [], []
+        for segment in index.segments:
+            live = list(segment.live_articles())
+            positions = {row: len(articles) + n for n, (row, _) in enumerate(live)}
+            articles += [segment.article(row) for row, _ in live]
+            chunks += [(positions[int(row[0])], int(row[1]), int(row[2]))
+                       for row in segment.chunk_table[segment.live_rows]]  # fmt: skip
+            chunk_vectors.append(segment.live_vectors())
+            for row, _ in live:
+                start = segment.first_sentence(row)
+                count = len(segment.article(row).sentences)
+                sentence_vectors.append(np.asarray(segment.sentence_vectors[start : start + count]))
+        dim = index.manifest["embedder"]["dim"]
+        entry = self._write_segment(
+            articles, chunks,
+            np.concatenate(chunk_vectors) if chunk_vectors else np.zeros((0, dim), np.float32),
+            np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, 2, dim), np.float16),
+        )  # fmt: skip
+        manifest = {**index.manifest, "segments": [entry], "deleted": {}, "updated": _now()}
+        manifest["counts"] = {k: entry[k] for k in ("articles", "chunks", "sentences")}
+        index.close()
+        self._commit(manifest)
+        log.info("index %s: compacted %d segments into %s", self.name, len(index.segments), entry["name"])
+
+    def _new_segment(
+        self, articles: list[Article], embedder: Embedder, chunk_chars: int, chunk_overlap: int,
+        progress: bool, report: IngestReport,
+    ) -> dict:  # fmt: skip
+        chunks = [
+            (n, c.first, c.last)
+            for n, article in enumerate(articles)
+            for c in chunk_article(article, chunk_chars, chunk_overlap)
+        ]
+        texts = [
+            embedding_text(articles[n], Chunk(articles[n].id, first, last, _span(articles[n], first, last)))
+            for n, first, last in chunks
+        ]
+        chunk_vectors = embedder.encode(texts, progress=progress)
+        plain, titled = [], []
+        for article in articles:
+            p, t = sentence_texts(article)
+            plain += p
+            titled += t
+        sentence_vectors = encode_sentences(embedder, plain, titled, progress).astype(np.float16)
+        report.chunks_embedded = len(chunks)
+        report.sentences_embedded = len(plain)
+        return self._write_segment(articles, chunks, chunk_vectors, sentence_vectors)
+
+    def _write_segment(
+        self, articles: list[Article], chunks: list[tuple[int, int, int]], chunk_vectors: np.ndarray,
+        sentence_vectors: np.ndarray, passage_terms: list[list[str]] | None = None,
+    ) -> dict:  # fmt: skip
+        """Stage the segment, flush it, move it into place (not yet referenced by CURRENT)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        live = self._live_version()
-        number = int(live[1:]) + 1 if live else 1
-        version = self.path / f"v{number:06d}"  # matches _VERSION
+        name = f"s{self._next_number(_SEGMENT):06d}"
         staging = self.path / f".staging-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
         try:
-            _write_jsonl(staging / "articles.jsonl", (a.to_dict() for a in articles))
-            _write_jsonl(
-                staging / "chunks.jsonl",
-                ({"article_id": c.article_id, "first": c.first, "last": c.last} for c in chunks),
-            )
-            faiss.write_index(vectors, str(staging / "vectors.faiss"))
-            np.save(staging / "sentence_vectors.npy", sentence_vectors)
-            (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
-            for file in staging.iterdir():
-                _fsync(file)
-            shutil.rmtree(version, ignore_errors=True)
-            os.replace(staging, version)
-            pointer = self.path / ".CURRENT.tmp"
-            pointer.write_text(version.name)
-            _fsync(pointer)
-            os.replace(pointer, self.path / "CURRENT")  # the commit point
+            counts = write_segment(staging, articles, chunks, chunk_vectors, sentence_vectors, passage_terms)
+            for file in sorted(staging.rglob("*")):
+                if file.is_file():
+                    _fsync(file)
+            os.replace(staging, self.path / name)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        self._sweep()  # the previous version
-        log.info("index %s: wrote %s (%d chunks)", self.name, version.name, len(chunks))
+        return {"name": name, **counts}
+
+    def _commit(self, manifest: dict) -> None:
+        """Write the manifest, then swap CURRENT to it: the one commit point of every write."""
+        name = f"m{self._next_number(_MANIFEST):06d}.json"
+        staged = self.path / f".{name}.tmp"
+        staged.write_text(json.dumps(manifest, indent=1))
+        _fsync(staged)
+        os.replace(staged, self.path / name)
+        pointer = self.path / ".CURRENT.tmp"
+        pointer.write_text(name)
+        _fsync(pointer)
+        os.replace(pointer, self.path / "CURRENT")  # the commit point
+        self._sweep()
+        log.info("index %s: committed %s (%d segments)", self.name, name, len(manifest["segments"]))
+
+    def _migrate(self) -> None:
+        """Convert a format-1 version folder (all in JSONL + one FAISS file) into one segment."""
+        old = self.path / (self._live() or "")
+        try:
+            manifest = json.loads((old / "manifest.json").read_text())
+            articles = [Article.from_dict(json.loads(line)) for line in _lines(old / "articles.jsonl")]
+            positions = {a.id: n for n, a in enumerate(articles)}
+            chunks = [(positions[c["article_id"]], c["first"], c["last"])
+                      for c in map(json.loads, _lines(old / "chunks.jsonl"))]  # fmt: skip
+            chunk_vectors = all_vectors(faiss.read_index(str(old / "vectors.faiss")))
+            sentence_vectors = np.load(old / "sentence_vectors.npy")
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise IndexUnavailable(
+                f"Index '{self.name}' is in an older format that cannot be converted ({exc}). Rebuild "
+                f"it with: python -m qa ingest PATH --index {self.name} --rebuild"
+            ) from exc
+        entry = self._write_segment(articles, chunks, chunk_vectors, sentence_vectors)
+        embedder = manifest["embedder"]
+        self._commit({
+            "format_version": FORMAT_VERSION, "name": self.name, "embedder": embedder,
+            "chunking": manifest["chunking"], "segments": [entry], "deleted": {},
+            "counts": {k: entry[k] for k in ("articles", "chunks", "sentences")}, "updated": _now(),
+        })  # fmt: skip
+        log.info("index %s: converted %s to segments", self.name, old.name)
+
+    def _next_number(self, pattern: re.Pattern) -> int:
+        numbers = [int(m.group(1)) for p in self.path.iterdir() if (m := pattern.fullmatch(p.name))]
+        live = self._live() or ""
+        numbers += [int(m.group(1)) for m in [pattern.fullmatch(live)] if m]
+        return max(numbers, default=0) + 1
 
     def _sweep(self) -> None:
-        """Remove what a crashed write left behind (a staging folder, an uncommitted version,
-        a pointer not yet swapped in, versions a crash kept from being removed). Runs under the
-        writer lock, so no write is in progress."""
-        live = self._live_version()
+        """Remove what is not part of the committed state: a crashed write's staging folder,
+        segments and manifests it wrote but did not commit, pointers not swapped in, and what
+        the live manifest no longer uses. Runs under the writer lock."""
+        live = self._live()
+        if live is None or not self.path.is_dir():
+            return
+        keep = {live, ".lock", "CURRENT"}
+        if _OLD_VERSION.fullmatch(live):
+            keep.add(live)
+        else:
+            try:
+                keep |= {entry["name"] for entry in json.loads((self.path / live).read_text())["segments"]}
+            except (OSError, ValueError, KeyError):
+                return  # an unreadable manifest: touch nothing, loading will say what is wrong
         for leftover in self.path.iterdir():
-            stale_version = _VERSION.fullmatch(leftover.name) and leftover.name != live
-            if leftover.name.startswith(".staging-") or stale_version:
-                shutil.rmtree(leftover, ignore_errors=True)
-            elif leftover.name == ".CURRENT.tmp":
-                leftover.unlink(missing_ok=True)
+            if leftover.name not in keep:
+                if leftover.is_dir():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                else:
+                    leftover.unlink(missing_ok=True)
 
-    def _live_version(self) -> str | None:
+    def _live(self) -> str | None:
         current = self.path / "CURRENT"
         return current.read_text().strip() if current.is_file() else None
 
@@ -346,11 +576,6 @@ def list_indexes(root: Path) -> list[str]:
     return sorted(p.name for p in Path(root).glob("*") if (p / "CURRENT").is_file())
 
 
-def _chunk(article: Article, first: int, last: int) -> Chunk:
-    text = article.text[article.sentences[first][0] : article.sentences[last][1]]
-    return Chunk(article.id, first, last, text)
-
-
 def sentence_texts(article: Article) -> tuple[list[str], list[str]]:
     """What each sentence is embedded as: alone, and read with its title ("He said..." often
     needs the headline)."""
@@ -365,64 +590,71 @@ def with_title(article: Article, sentence: str) -> str:
 def encode_sentences(
     embedder: Embedder, plain: list[str], titled: list[str], progress: bool = False
 ) -> np.ndarray:
-    """(n, 2, dim): each sentence alone and with its title, as `sentence_vectors` stores them."""
+    """(n, 2, dim): each sentence alone and with its title, as segments store them."""
     encoded = embedder.encode(plain + titled, progress=progress)
     return np.stack([encoded[: len(plain)], encoded[len(plain) :]], axis=1)
 
 
-def _sentence_vectors(
-    articles: dict[str, Article], previous: Index | None, embedder: Embedder, progress: bool,
-    report: IngestReport,
-) -> np.ndarray:  # fmt: skip
-    """Sentence vectors of every article in order: kept from the previous version when it has
-    them, encoded for new and changed articles (and for all, once, after an older version)."""
-    parts: list[np.ndarray | None] = []
-    missing: list[Article] = []
-    old = previous.sentence_vectors if previous is not None else None
-    for article in articles.values():
-        if old is not None and previous is not None and previous.articles.get(article.id) is article:
-            start = previous.sentence_rows[article.id]
-            parts.append(old[start : start + len(article.sentences)])
-        else:
-            parts.append(None)
-            missing.append(article)
-    texts = [sentence_texts(a) for a in missing]
-    plain = [t for pair in texts for t in pair[0]]
-    titled = [t for pair in texts for t in pair[1]]
-    fresh = encode_sentences(embedder, plain, titled, progress).astype(np.float16)
-    report.sentences_embedded = len(plain)
-    offset = 0
-    pending = iter(missing)
-    for n, part in enumerate(parts):
-        if part is None:
-            count = len(next(pending).sentences)
-            parts[n] = fresh[offset : offset + count]
-            offset += count
-    if not parts:
-        return np.zeros((0, 2, embedder.dim), dtype=np.float16)
-    return np.concatenate(parts, axis=0)
+def _owner_of_text(index: Index, digest: str) -> str | None:
+    for segment in reversed(index.segments):
+        owner = segment.owner_of_text(digest)
+        if owner is not None:
+            return owner
+    return None
 
 
-def embedding_text(article: Article, chunk: Chunk) -> str:
-    """The title travels with every chunk: a passage rarely names its own topic."""
-    return f"{article.title}\n{chunk.text}"
+def _with_deleted(index: Index | None, ids: set[str]) -> dict[str, list[str]]:
+    """The manifest's deletions plus `ids`, each under the segment that holds it live."""
+    deleted = {k: set(v) for k, v in (index.manifest["deleted"] if index else {}).items()}
+    for article_id in ids:
+        found = index.articles.locate(article_id) if index else None
+        if found is not None:
+            deleted.setdefault(found[0].name, set()).add(article_id)
+    return {k: sorted(v) for k, v in deleted.items()}
 
 
-def _text_hash(article: Article) -> str:
-    return hashlib.sha1(article.text.strip().encode("utf-8")).hexdigest()
+def _counts_of(index: Index, ids: set[str]) -> dict[str, int]:
+    """Articles, chunks and sentences that the live articles `ids` hold."""
+    counts = {"articles": 0, "chunks": 0, "sentences": 0}
+    for article_id in ids:
+        found = index.articles.locate(article_id)
+        if found is None:
+            continue
+        segment, row = found
+        counts["articles"] += 1
+        counts["chunks"] += int(np.count_nonzero(segment.chunk_table[:, 0] == row))
+        counts["sentences"] += len(segment.article(row).sentences)
+    return counts
 
 
-def _read_jsonl(path: Path) -> Iterator[dict]:
+def _manifest(
+    name: str, embedder: Embedder, chunk_chars: int, chunk_overlap: int, segments: list[dict],
+    deleted: dict[str, list[str]],
+) -> dict:  # fmt: skip
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "embedder": {"name": embedder.name, "dim": embedder.dim, "runtime": embedder.runtime},
+        "chunking": {"chunk_chars": chunk_chars, "chunk_overlap": chunk_overlap},
+        "segments": segments,
+        "deleted": deleted,
+        "updated": _now(),
+    }
+    manifest["counts"] = {k: sum(s[k] for s in segments) for k in ("articles", "chunks", "sentences")}
+    return manifest
+
+
+def _span(article: Article, first: int, last: int) -> str:
+    return article.text[article.sentences[first][0] : article.sentences[last][1]]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _lines(path: Path) -> Iterator[str]:
     with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
-
-
-def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        yield from (line for line in handle if line.strip())
 
 
 def _fsync(path: Path) -> None:

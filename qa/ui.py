@@ -89,7 +89,7 @@ def index_stats(assistant: Assistant) -> str:
     index = assistant.index
     return (
         f"**{index.name}**: {len(index.articles)} articles, {index.sentence_count} sentences, "
-        f"{len(index.chunks)} passages · model `{assistant.settings.model_path or 'Gemma 3 270M (packaged)'}`"
+        f"{index.chunk_count} passages · model `{assistant.settings.model_path or 'Gemma 3 270M (packaged)'}`"
     )
 
 

@@ -21,6 +21,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--pack", type=Path, default=None, help="a pack folder to benchmark on")
     bench.add_argument("--out", type=Path, default=Path("reports/bench.json"))
     bench.add_argument("--sizes", default="10000,100000,1000000", help="synthetic index sizes")
+    bench.add_argument("--scale", default=None, help="index sizes N,N,... built from --pack (see README)")
+    bench.add_argument("--recall", type=Path, nargs="+", default=None, metavar="PACK",
+                       help="IVF recall@10 vs exact search on the packs' passages and questions")  # fmt: skip
     bench.add_argument("--soak", action="store_true", help="concurrent API clients against the app")
     bench.add_argument("--clients", type=int, default=8, help="with --soak: concurrent clients")
     bench.add_argument("--questions", type=int, default=25, help="with --soak: questions per client")
@@ -50,6 +53,23 @@ def _eval(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     if args.soak:
         return _soak(args)
+    if args.recall:
+        from qa.eval.bench import ivf_recall
+
+        results = ivf_recall(args.recall)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2))
+        print(json.dumps(results, indent=2))
+        return 0
+    if args.scale:
+        from qa.eval.scale import run_scale
+
+        results = run_scale(args.pack, [int(s) for s in args.scale.split(",") if s])
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2))
+        print(results["table"])
+        print(f"\nwrote {args.out}")
+        return 0
     from qa.eval.bench import run_bench
 
     sizes = [int(s) for s in args.sizes.split(",") if s]

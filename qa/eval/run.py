@@ -84,7 +84,7 @@ def corpus_index_name(pack: Pack, settings: Settings, embedder: Embedder) -> str
     digest = hashlib.sha256()
     # "sentence-vectors": indexes that store them (older ones would be re-encoded per question).
     digest.update(
-        f"{embedder.name}|{settings.chunk_chars}|{settings.chunk_overlap}|sentence-vectors".encode()
+        f"{embedder.name}|{embedder.runtime}|{settings.chunk_chars}|{settings.chunk_overlap}|sentence-vectors".encode()
     )
     for root in pack.corpus:
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
@@ -123,7 +123,7 @@ def run_eval(
     correct = answered = 0
     with tqdm(total=total, desc="eval", unit="q") as bar:
         for pack in packs:
-            embedder = assistant.embedder if assistant else Embedder(settings.embedder)
+            embedder = assistant.embedder if assistant else Embedder.from_settings(settings)
             index_name = ensure_index(pack, settings, embedder)
             if assistant is None:
                 assistant = Assistant(settings=settings.replace(index=index_name))

@@ -1,0 +1,111 @@
+"""The ONNX int8 embedder: same vectors as torch to within rounding, cached, torch-free at run time."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import onnx_encoder
+from qa.config import PROJECT_ROOT
+from qa.embed import Embedder, default_embedder_path
+
+TEXTS = [
+    "The harbour authority of Port Elwin closed the northern pier after a storm on Tuesday.",
+    "Marta Kovell, the town's mayor, said repairs would cost 2.4 million crowns.",
+    "Fishermen were told to use the southern quay until March.",
+    "A spokesman for the ferry line declined to comment.",
+    "Short.",
+    "Elwin Harbour Repairs. " + "The council met again to review the engineers' report on the pier. " * 12,
+]
+
+
+def test_onnx_vectors_agree_with_torch(embedder: Embedder) -> None:
+    assert embedder.runtime == "onnx-int8"
+    reference = Embedder(runtime="torch")
+    onnx, torch = embedder.encode(TEXTS), reference.encode(TEXTS)
+    assert onnx.shape == torch.shape == (len(TEXTS), 384)
+    cosines = (onnx * torch).sum(axis=1)
+    assert cosines.mean() >= 0.99 and cosines.min() >= 0.97
+    assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-4)
+    # Activations are quantised per batch, so a text's vector depends on its batch only
+    # within the same rounding.
+    one_by_one = np.stack([embedder.encode([t])[0] for t in TEXTS])
+    assert (one_by_one * onnx).sum(axis=1).min() >= 0.97
+    # Ranking is what retrieval uses: the nearest text to each query is the same for both.
+    query = ["Who is the mayor of Port Elwin?"]
+    nearest = np.argmax(onnx @ embedder.encode(query)[0])
+    assert nearest == np.argmax(torch @ reference.encode(query)[0]) and nearest in (0, 1)
+
+
+def test_export_is_cached_and_a_damaged_cache_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exports = []
+    real_export = onnx_encoder._export
+    monkeypatch.setattr(onnx_encoder, "_export", lambda *a: (exports.append(a), real_export(*a)))
+    first = Embedder(cache_dir=tmp_path)
+    (folder,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert exports and (folder / "model_int8.onnx").is_file()
+    vectors = first.encode(TEXTS[:2])
+
+    Embedder(cache_dir=tmp_path)
+    assert len(exports) == 1  # reused, not exported again
+
+    (folder / "model_int8.onnx").write_bytes(b"not an onnx file")
+    rebuilt = Embedder(cache_dir=tmp_path)
+    assert len(exports) == 2
+    assert np.allclose(rebuilt.encode(TEXTS[:2]), vectors, atol=1e-6)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".staging")]
+
+
+def test_a_model_the_exporter_cannot_run_falls_back_to_torch(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Max pooling is not in the ONNX encoder: the same folder still works, on torch."""
+    source = default_embedder_path()
+    model = tmp_path / "max-pooled-minilm"
+    for file in source.rglob("*"):
+        if file.is_file():
+            target = model / file.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(file, target)
+    pooling = model / "1_Pooling" / "config.json"
+    config = json.loads(pooling.read_text())
+    config.update(pooling_mode_mean_tokens=False, pooling_mode_max_tokens=True)
+    pooling.unlink()
+    pooling.write_text(json.dumps(config))
+    with caplog.at_level(logging.WARNING, logger="qa.embed"):
+        embedder = Embedder(str(model), cache_dir=tmp_path / "cache")
+    assert embedder.runtime == "torch" and "runs on torch" in caplog.text
+    assert embedder.encode(TEXTS[:1]).shape == (1, 384)
+
+
+def test_ingest_and_ask_do_not_load_torch(tmp_path: Path) -> None:
+    """The default runtime needs only onnxruntime and tokenizers once the export is cached."""
+    Embedder()  # make sure the shared cache holds the export
+    (tmp_path / "harbour.txt").write_text("Pier closed\n\n" + " ".join(TEXTS[:4]), encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import qa\n"
+        "from qa.cli import main\n"
+        f"main(['ingest', {str(tmp_path / 'harbour.txt')!r}, '--index', 'harbour'])\n"
+        "answer = qa.ask('Who is the mayor of Port Elwin?', index='harbour')\n"
+        "print(answer.citations[0].sentence if answer.citations else '')\n"
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
+    )
+    env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "indexes")}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    cited, loaded = result.stdout.strip().splitlines()[-2:]
+    assert cited == TEXTS[1]
+    assert loaded == "False False"
