@@ -10,8 +10,8 @@ Layout of `indexes/<name>/`:
 An ingest writes a new segment and a new manifest, and only then points CURRENT at the
 manifest; a crash or Ctrl-C at any moment leaves the previous state loadable, and what it left
 half-written is swept by the next write. Adding one article costs one small segment whatever
-the size of the index; when segments pile up (or much is deleted) they are compacted into one,
-reusing the stored vectors (nothing is embedded again).
+the size of the index; when segments pile up the small ones are merged (everything, when much
+is deleted), reusing the stored vectors (nothing is embedded again).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ __all__ = ["Index", "IndexStore", "IngestReport", "embedding_text", "list_indexe
 FORMAT_VERSION = 2
 MAX_SEGMENTS = 8  # more than this after an ingest: compact
 MAX_DELETED_SHARE = 0.25  # more of the chunks than this deleted: compact
+LOAD_ATTEMPTS = 5  # a load that loses a race with a writer's commit tries again
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SEGMENT = re.compile(r"s(\d{6})")
 _MANIFEST = re.compile(r"m(\d{6})\.json")
@@ -256,15 +257,17 @@ class IndexStore:
         if _OLD_VERSION.fullmatch(self._live() or ""):
             with contextlib.nullcontext() if _locked else self._lock():
                 if _OLD_VERSION.fullmatch(self._live() or ""):
-                    self._migrate()
-        live = self._live() or ""
-        try:
-            index = self._load(live, searchable, reuse)
-        except IndexUnavailable:
-            # A writer may have committed and swept what this read started on.
-            if self._live() in (live, None):
-                raise
-            index = self._load(self._live() or "", searchable, reuse)
+                    self._migrate(embedder)
+        for attempt in range(LOAD_ATTEMPTS):
+            live = self._live() or ""
+            try:
+                index = self._load(live, searchable, reuse)
+                break
+            except IndexUnavailable:
+                # A writer committed (an ingest may commit twice: its segment, then a
+                # compaction) and swept what this read started on: read the new state.
+                if self._live() in (live, None) or attempt == LOAD_ATTEMPTS - 1:
+                    raise
         if embedder is not None:
             built = index.manifest["embedder"]
             if built["name"] != embedder.name or built["dim"] != embedder.dim:
@@ -276,10 +279,10 @@ class IndexStore:
                 )
         return index
 
-    def read_manifest(self) -> dict:
+    def read_manifest(self, _locked: bool = False) -> dict:
         """The live manifest alone (no segment is opened)."""
         if _OLD_VERSION.fullmatch(self._live() or ""):
-            self.load().close()  # converts it
+            self.load(_locked=_locked).close()  # converts it
         try:
             return json.loads((self.path / (self._live() or "")).read_text())
         except (OSError, ValueError) as exc:
@@ -287,11 +290,11 @@ class IndexStore:
 
     def _load(self, live: str, searchable: bool = True, reuse: Index | None = None) -> Index:
         rebuild = f"Rebuild it with: python -m qa ingest PATH --index {self.name} --rebuild"
+        segments: list[Segment] = []
         try:
             manifest = json.loads((self.path / live).read_text())
             if manifest.get("format_version") != FORMAT_VERSION:
                 raise ValueError(f"format version {manifest.get('format_version')}")
-            segments = []
             for entry in manifest["segments"]:
                 deleted = frozenset(manifest["deleted"].get(entry["name"], []))
                 folder = self.path / entry["name"]
@@ -301,12 +304,13 @@ class IndexStore:
                 segment = reusable[0] if reusable else Segment(folder, deleted, searchable)
                 segments.append(segment)
                 segment.check(entry["chunks"], entry["sentences"], manifest["embedder"]["dim"])
-        except (OSError, ValueError, KeyError, RuntimeError, EOFError, TypeError) as exc:
+        except Exception as exc:  # OSError, ValueError, sqlite3.Error, RuntimeError from FAISS, ...
+            for segment in segments:
+                if reuse is None or segment not in reuse.segments:
+                    segment.close()
             raise IndexUnavailable(
                 f"Index '{self.name}' at {self.path / live} is unreadable or corrupt ({exc}). {rebuild}"
             ) from exc
-        except Exception as exc:  # sqlite3.Error and the like: the same, said plainly
-            raise IndexUnavailable(f"Index '{self.name}' is unreadable ({exc}). {rebuild}") from exc
         return Index(self.name, manifest, segments)
 
     def ingest(
@@ -344,17 +348,23 @@ class IndexStore:
                     report.unchanged.append(label)
                     continue
                 digest = text_hash(article)
-                owner = fresh_texts.get(digest) or (_owner_of_text(previous, digest) if previous else None)
-                if owner is not None and owner != article.id and owner not in replaced:
+                owner = fresh_texts.get(digest)
+                if owner is None and previous is not None:
+                    owner = _owner_of_text(previous, digest)
+                    owner = None if owner in replaced else owner  # its old text is being replaced
+                if owner is not None and owner != article.id:
                     report.duplicates.append(label)
                     continue
-                (report.replaced if old is not None else report.added).append(label)
+                if article.id in fresh:  # changed twice in one batch: the last version counts
+                    fresh_texts.pop(text_hash(fresh.pop(article.id)), None)
+                else:
+                    (report.replaced if old is not None else report.added).append(label)
                 if previous is not None and article.id in previous.articles:
                     replaced.add(article.id)
-                fresh.pop(article.id, None)
                 fresh[article.id] = article
                 fresh_texts[digest] = article.id
             if previous is not None and not fresh:
+                previous.close()
                 return report  # nothing changed: keep the live state as it is
             segment = self._new_segment(list(fresh.values()), embedder, chunk_chars, chunk_overlap,
                                         progress, report)  # fmt: skip
@@ -413,17 +423,24 @@ class IndexStore:
             self._compact(self.load(embedder, _locked=True))
 
     def _compact_if_needed(self, embedder: Embedder | None) -> None:
-        manifest = self.read_manifest()
-        rows = sum(entry["chunks"] for entry in manifest["segments"])
-        deleted = rows - manifest["counts"]["chunks"]
-        if len(manifest["segments"]) > MAX_SEGMENTS or deleted > MAX_DELETED_SHARE * rows:
+        """Many deletions: merge everything (the space comes back). Many segments: merge all
+        but the largest, so a big index is not rewritten because small ingests piled up."""
+        manifest = self.read_manifest(_locked=True)
+        entries = manifest["segments"]
+        rows = sum(entry["chunks"] for entry in entries)
+        if rows - manifest["counts"]["chunks"] > MAX_DELETED_SHARE * rows:
             self._compact(self.load(embedder, True))
+        elif len(entries) > MAX_SEGMENTS:
+            largest = max(entries, key=lambda entry: entry["chunks"])["name"]
+            self._compact(self.load(embedder, True), {e["name"] for e in entries} - {largest})
 
-    def _compact(self, index: Index) -> None:
+    def _compact(self, index: Index, names: set[str] | None = None) -> None:
+        """Merge the segments `names` (default: all) into one, without deleted articles."""
+        merging = [s for s in index.segments if names is None or s.name in names]
         articles: list[Article] = []
         chunks: list[tuple[int, int, int]] = []
         chunk_vectors, sentence_vectors = [], []
-        for segment in index.segments:
+        for segment in merging:
             live = list(segment.live_articles())
             positions = {row: len(articles) + n for n, (row, _) in enumerate(live)}
             articles += [segment.article(row) for row, _ in live]
@@ -440,11 +457,13 @@ class IndexStore:
             np.concatenate(chunk_vectors) if chunk_vectors else np.zeros((0, dim), np.float32),
             np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, 2, dim), np.float16),
         )  # fmt: skip
-        manifest = {**index.manifest, "segments": [entry], "deleted": {}, "updated": _now()}
-        manifest["counts"] = {k: entry[k] for k in ("articles", "chunks", "sentences")}
+        kept = [e for e in index.manifest["segments"] if e["name"] not in {s.name for s in merging}]
+        deleted = {k: v for k, v in index.manifest["deleted"].items() if k in {e["name"] for e in kept}}
+        # The live counts do not change: only deleted rows are dropped.
+        manifest = {**index.manifest, "segments": [*kept, entry], "deleted": deleted, "updated": _now()}
         index.close()
         self._commit(manifest)
-        log.info("index %s: compacted %d segments into %s", self.name, len(index.segments), entry["name"])
+        log.info("index %s: compacted %d segments into %s", self.name, len(merging), entry["name"])
 
     def _new_segment(
         self, articles: list[Article], embedder: Embedder, chunk_chars: int, chunk_overlap: int,
@@ -481,10 +500,11 @@ class IndexStore:
         shutil.rmtree(staging, ignore_errors=True)
         try:
             counts = write_segment(staging, articles, chunks, chunk_vectors, sentence_vectors, passage_terms)
-            for file in sorted(staging.rglob("*")):
-                if file.is_file():
-                    _fsync(file)
+            for path in sorted(staging.rglob("*"), reverse=True):  # files, then their folders
+                _fsync(path)
+            _fsync(staging)
             os.replace(staging, self.path / name)
+            _fsync(self.path)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return {"name": name, **counts}
@@ -499,12 +519,15 @@ class IndexStore:
         pointer = self.path / ".CURRENT.tmp"
         pointer.write_text(name)
         _fsync(pointer)
+        _fsync(self.path)  # the segment and manifest names are durable before CURRENT names them
         os.replace(pointer, self.path / "CURRENT")  # the commit point
+        _fsync(self.path)  # and the commit itself, before the sweep removes the previous state
         self._sweep()
         log.info("index %s: committed %s (%d segments)", self.name, name, len(manifest["segments"]))
 
-    def _migrate(self) -> None:
-        """Convert a format-1 version folder (all in JSONL + one FAISS file) into one segment."""
+    def _migrate(self, embedder: Embedder | None) -> None:
+        """Convert a format-1 version folder (all in JSONL + one FAISS file) into one segment.
+        One written before sentence vectors were stored gets them from `embedder`."""
         old = self.path / (self._live() or "")
         try:
             manifest = json.loads((old / "manifest.json").read_text())
@@ -513,7 +536,15 @@ class IndexStore:
             chunks = [(positions[c["article_id"]], c["first"], c["last"])
                       for c in map(json.loads, _lines(old / "chunks.jsonl"))]  # fmt: skip
             chunk_vectors = all_vectors(faiss.read_index(str(old / "vectors.faiss")))
-            sentence_vectors = np.load(old / "sentence_vectors.npy")
+            if (old / "sentence_vectors.npy").is_file() or embedder is None:
+                sentence_vectors = np.load(old / "sentence_vectors.npy")
+            else:
+                texts = [sentence_texts(a) for a in articles]
+                sentence_vectors = encode_sentences(
+                    embedder,
+                    [t for plain, _ in texts for t in plain],
+                    [t for _, titled in texts for t in titled],
+                ).astype(np.float16)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise IndexUnavailable(
                 f"Index '{self.name}' is in an older format that cannot be converted ({exc}). Rebuild "
@@ -658,5 +689,9 @@ def _lines(path: Path) -> Iterator[str]:
 
 
 def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
+    """Flush a file, or a folder's entries (so a rename into it survives a power loss)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -67,13 +68,17 @@ class OnnxEncoder:
             self.session = onnxruntime.InferenceSession(
                 str(onnx_file), options, providers=["CPUExecutionProvider"]
             )
-        except Exception as exc:  # noqa: BLE001 - a damaged cached file: export it again
+        except Exception as exc:  # noqa: BLE001 - a damaged cached file: export it again, once
             log.warning("cached ONNX model %s is unreadable (%s); exporting again", onnx_file, exc)
-            shutil.rmtree(onnx_file.parent, ignore_errors=True)
-            onnx_file = quantised_model(self.model_dir, cache)
-            self.session = onnxruntime.InferenceSession(
-                str(onnx_file), options, providers=["CPUExecutionProvider"]
-            )
+            onnx_file = quantised_model(self.model_dir, cache, damaged=onnx_file)
+            try:
+                self.session = onnxruntime.InferenceSession(
+                    str(onnx_file), options, providers=["CPUExecutionProvider"]
+                )
+            except Exception as again:  # noqa: BLE001 - then this model runs on torch
+                raise UnsupportedModel(
+                    f"ONNX Runtime cannot run the export of {model_dir}: {again}"
+                ) from again
         self.dim = int(self.session.get_outputs()[0].shape[-1])
 
     def encode_batch(self, texts: list[str]) -> np.ndarray:
@@ -90,15 +95,20 @@ class OnnxEncoder:
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def quantised_model(model_dir: Path, cache_dir: Path) -> Path:
-    """The cached int8 ONNX file for `model_dir`, exported and quantised on first use."""
+def quantised_model(model_dir: Path, cache_dir: Path, damaged: Path | None = None) -> Path:
+    """The cached int8 ONNX file for `model_dir`, exported and quantised on first use. With
+    `damaged` (a cached file that would not load), that file is replaced, unless another process
+    already replaced it."""
     target = Path(cache_dir) / f"{model_dir.resolve().name}-{_fingerprint(model_dir)}"
     onnx_file = target / "model_int8.onnx"
-    if _complete(target):
+    if _complete(target) and damaged is None:
         return onnx_file
     target.parent.mkdir(parents=True, exist_ok=True)
     with _lock(target.parent / f".{target.name}.lock"):
-        if _complete(target):  # another process finished it while we waited
+        if damaged is not None and _complete(target) and _identity(onnx_file) == _identity(damaged):
+            os.replace(target, target.parent / f".damaged-{target.name}-{os.getpid()}")
+            shutil.rmtree(target.parent / f".damaged-{target.name}-{os.getpid()}", ignore_errors=True)
+        if _complete(target):  # another process finished (or replaced) it while we waited
             return onnx_file
         log.info("exporting %s to ONNX int8 (once; cached in %s)", model_dir, target)
         staging = target.parent / f".staging-{target.name}-{os.getpid()}"
@@ -118,6 +128,14 @@ def quantised_model(model_dir: Path, cache_dir: Path) -> Path:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return onnx_file
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def _complete(target: Path) -> bool:
@@ -170,13 +188,20 @@ def _quantise(source: Path, out: Path) -> None:
 
 def _fingerprint(model_dir: Path) -> str:
     """Changes when any file of the model folder, the exporter or ONNX Runtime changes."""
-    import onnxruntime
-
-    digest = hashlib.sha256(f"{EXPORT_FORMAT}|{onnxruntime.__version__}".encode())
+    versions = "|".join(_version(name) for name in ("onnxruntime", "onnx", "torch", "transformers"))
+    digest = hashlib.sha256(f"{EXPORT_FORMAT}|{versions}".encode())
     for file in sorted(p for p in model_dir.rglob("*") if p.is_file()):
         stat = file.stat()
         digest.update(f"{file.relative_to(model_dir)}|{stat.st_size}|{int(stat.st_mtime)}".encode())
     return digest.hexdigest()[:12]
+
+
+def _version(package: str) -> str:
+    """Without importing it (torch is not loaded at run time)."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "-"
 
 
 def _pooling_mode(model_dir: Path) -> str:

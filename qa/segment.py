@@ -20,7 +20,6 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from pathlib import Path
 
 import faiss
@@ -31,6 +30,7 @@ from qa.records import Article, Chunk
 from qa.vectors import all_vectors, build_vector_index, prepare
 
 ARTICLES = "articles.sqlite"
+ARTICLE_CACHE = 4096  # articles kept parsed per segment (a question reads a few dozen)
 _SCHEMA = """
 CREATE TABLE articles (
     row INTEGER PRIMARY KEY,
@@ -120,7 +120,7 @@ class Segment:
         deleted_rows = [r for r in (self.row_of(i) for i in deleted) if r is not None]
         # Chunks are addressed by their place among the live ones, so deletions never leave holes.
         self.live_rows = np.flatnonzero(~np.isin(self.chunk_table[:, 0], deleted_rows))
-        self._article = lru_cache(maxsize=4096)(self._read_article)
+        self._articles: dict[int, Article] = {}  # recently read, bounded (no cycle, unlike lru_cache)
 
     def check(self, chunks: int, sentences: int, dim: int) -> None:
         """Raise ValueError unless every part holds what the manifest says."""
@@ -158,11 +158,14 @@ class Segment:
         return None
 
     def article(self, row: int) -> Article:
-        return self._article(row)
-
-    def _read_article(self, row: int) -> Article:
-        (data,) = self._query("SELECT data FROM articles WHERE row = ?", row)[0]
-        return Article.from_dict(json.loads(data))
+        article = self._articles.get(row)
+        if article is None:
+            (data,) = self._query("SELECT data FROM articles WHERE row = ?", row)[0]
+            article = Article.from_dict(json.loads(data))
+            if len(self._articles) >= ARTICLE_CACHE:
+                self._articles.clear()
+            self._articles[row] = article
+        return article
 
     def first_sentence(self, row: int) -> int:
         return self._query("SELECT first_sentence FROM articles WHERE row = ?", row)[0][0]

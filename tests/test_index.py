@@ -315,14 +315,39 @@ def test_delete_by_source_and_compaction_keep_search_consistent(
         assert np.array_equal(vector, vectors[chunk.id])
     assert _files(store) == _committed_files(store)
 
-    # Too many segments: an ingest compacts by itself.
+    # Too many segments: an ingest merges the small ones and leaves the largest as it is.
     monkeypatch.setattr(index_module, "MAX_SEGMENTS", 2)
+    largest = compacted.segments[0].name
     for n in range(3):
         late = corpus_dir / f"late{n}.txt"
         late.write_text(f"Late note {n}. The ferry Brisa was late on day {n}.")
         report = _ingest(store, [late], embedder)
         assert report.chunks_embedded == 1
-    assert len(store.load(embedder).segments) <= 2
+    final = store.load(embedder)
+    assert len(final.segments) <= 2 and final.segments[0].name == largest
+    assert len(final.articles) == len(compacted.articles) + 3 == final.manifest["counts"]["articles"]
+    assert _files(store) == _committed_files(store)
+
+
+def test_duplicate_text_is_judged_against_what_will_be_live(tmp_path: Path, embedder: Embedder) -> None:
+    """A mirror of an article's text is a duplicate, also when that article is re-ingested with
+    a new title in the same batch; text that an article replaced within a batch is free again."""
+    store = IndexStore(tmp_path, "news")
+    body = "The quay reopened on Monday. Boats returned at noon."
+    store.ingest([Article("Quay reopens", body, "a")], embedder, 600, 1, progress=False)
+    report = store.ingest(
+        [Article("Quay reopens at last", body, "a"), Article("Quay (mirror)", body, "b")],
+        embedder, 600, 1, progress=False,
+    )  # fmt: skip
+    assert len(report.replaced) == 1 and report.duplicates == ["Quay (mirror) (b)"]
+    first, second = "The ferry sails at nine. It is full.", "The ferry sails at ten. It is late."
+    report = store.ingest(
+        [Article("Ferry", first, "c"), Article("Ferry", second, "c"), Article("Ferry copy", first, "d")],
+        embedder, 600, 1, progress=False,
+    )  # fmt: skip
+    assert report.added == ["Ferry (c)", "Ferry copy (d)"] and report.duplicates == []
+    index = store.load(embedder)
+    assert sorted(a.text for a in index.articles.values()) == sorted([body, second, first])
 
 
 def test_an_index_of_the_previous_format_is_converted_on_load(
