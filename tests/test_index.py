@@ -437,7 +437,7 @@ def test_a_large_segment_switches_to_ivf_and_stays_consistent(
     store = IndexStore(tmp_path, "news")
     _ingest(store, [corpus_dir], embedder)
     index = store.load(embedder)
-    assert isinstance(index.segments[0].vectors, faiss.IndexIVFFlat)
+    assert isinstance(index.segments[0].vectors, faiss.IndexIVF)
     exact = faiss.IndexFlatIP(embedder.dim)
     exact.add(index.chunk_vectors())
     query = embedder.encode(["How many homes lost power in Port Elric?"])[0]
@@ -451,7 +451,7 @@ def test_a_large_segment_switches_to_ivf_and_stays_consistent(
     store.compact(embedder)
     after = store.load(embedder)
     assert len(after.chunks) == len(index.chunks) + 1 and isinstance(
-        after.segments[0].vectors, faiss.IndexIVFFlat
+        after.segments[0].vectors, faiss.IndexIVF
     )
     kept = {c.id: v for c, v in zip(index.chunks, index.chunk_vectors(), strict=True)}
     for chunk, vector in zip(after.chunks, after.chunk_vectors(), strict=True):
