@@ -38,7 +38,7 @@ from qa.embed import Embedder
 from qa.errors import IndexUnavailable
 from qa.lexical import LexicalIndex
 from qa.records import Article, Chunk
-from qa.segment import Segment, embedding_text, text_hash, write_segment
+from qa.segment import Segment, embedding_text, passage_text, text_hash, write_segment
 from qa.split import chunk_article, split_sentences
 from qa.vectors import all_vectors
 
@@ -222,8 +222,7 @@ class Index:
         article_id, span = chunk_id.rsplit(":", 1)
         first, last = (int(v) for v in span.split("-"))
         article = self.articles[article_id]
-        text = article.text[article.sentences[first][0] : article.sentences[last][1]]
-        return embedding_text(article, Chunk(article_id, first, last, text))
+        return passage_text(article, first, last)
 
     def close(self) -> None:
         for segment in self.segments:
@@ -474,10 +473,7 @@ class IndexStore:
             for n, article in enumerate(articles)
             for c in chunk_article(article, chunk_chars, chunk_overlap)
         ]
-        texts = [
-            embedding_text(articles[n], Chunk(articles[n].id, first, last, _span(articles[n], first, last)))
-            for n, first, last in chunks
-        ]
+        texts = [passage_text(articles[n], first, last) for n, first, last in chunks]
         chunk_vectors = embedder.encode(texts, progress=progress)
         plain, titled = [], []
         for article in articles:
@@ -673,10 +669,6 @@ def _manifest(
     }
     manifest["counts"] = {k: sum(s[k] for s in segments) for k in ("articles", "chunks", "sentences")}
     return manifest
-
-
-def _span(article: Article, first: int, last: int) -> str:
-    return article.text[article.sentences[first][0] : article.sentences[last][1]]
 
 
 def _now() -> str:

@@ -33,6 +33,10 @@ class Article:
         start, end = self.sentences[i]
         return self.text[start:end]
 
+    def span_text(self, first: int, last: int) -> str:
+        """Sentences `first..last` (inclusive) as they stand in the text."""
+        return self.text[self.sentences[first][0] : self.sentences[last][1]]
+
     def to_dict(self) -> dict:
         return asdict(self) | {"sentences": [list(s) for s in self.sentences]}
 

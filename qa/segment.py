@@ -54,6 +54,11 @@ def embedding_text(article: Article, chunk: Chunk) -> str:
     return f"{article.title}\n{chunk.text}"
 
 
+def passage_text(article: Article, first: int, last: int) -> str:
+    """What a chunk of sentences `first..last` is embedded and BM25-indexed as."""
+    return embedding_text(article, Chunk(article.id, first, last, article.span_text(first, last)))
+
+
 def write_segment(
     folder: Path,
     articles: list[Article],
@@ -72,12 +77,7 @@ def write_segment(
     faiss.write_index(vectors, str(folder / "vectors.faiss"))
     np.save(folder / "sentence_vectors.npy", np.asarray(sentence_vectors, dtype=np.float16))
     if passage_terms is None:
-        passage_terms = [
-            terms(
-                embedding_text(articles[a], Chunk(articles[a].id, f, last, _span_text(articles[a], f, last)))
-            )
-            for a, f, last in chunks
-        ]
+        passage_terms = [terms(passage_text(articles[a], f, last)) for a, f, last in chunks]
     LexicalIndex.from_terms(passage_terms).save(folder / "lexical")
     return {"articles": len(articles), "chunks": len(chunks), "sentences": sentences}
 
@@ -179,7 +179,7 @@ class Segment:
     def chunk(self, live: int) -> Chunk:
         article_row, first, last = (int(v) for v in self.chunk_table[self.live_rows[live]])
         article = self.article(article_row)
-        return Chunk(article.id, first, last, _span_text(article, first, last))
+        return Chunk(article.id, first, last, article.span_text(first, last))
 
     def live_vectors(self) -> np.ndarray:
         return all_vectors(self.vectors)[self.live_rows]
@@ -208,7 +208,3 @@ class Segment:
 
     def close(self) -> None:
         self.db.close()
-
-
-def _span_text(article: Article, first: int, last: int) -> str:
-    return article.text[article.sentences[first][0] : article.sentences[last][1]]

@@ -133,33 +133,31 @@ def test_bench_command_writes_json_and_prints_a_table(tmp_path: Path) -> None:
     assert "search p50 at 5,000 chunks" in run.stdout
 
 
-def test_bench_scale_builds_a_large_index_from_a_pack_and_measures_it(tmp_path: Path) -> None:
-    pack = _write_pack(tmp_path / "scalepack")
-    out = tmp_path / "scale.json"
+def _bench(tmp_path: Path, *options: str) -> tuple[dict, str]:
+    """`python -m qa bench OPTIONS --out ...` on a private index folder: (its JSON, its stdout)."""
+    out = tmp_path / "bench-out.json"
     env = {"QA_INDEX_DIR": str(tmp_path / "indexes"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1",
            "HOME": str(Path.home())}  # fmt: skip
-    command = [sys.executable, "-m", "qa", "bench", "--pack", str(pack), "--scale", "40,200",
-               "--out", str(out)]  # fmt: skip
+    command = [sys.executable, "-m", "qa", "bench", *options, "--out", str(out)]
     run = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
-    results = json.loads(out.read_text())
+    return json.loads(out.read_text()), run.stdout
+
+
+def test_bench_scale_builds_a_large_index_from_a_pack_and_measures_it(tmp_path: Path) -> None:
+    pack = _write_pack(tmp_path / "scalepack")
+    results, stdout = _bench(tmp_path, "--pack", str(pack), "--scale", "40,200")
     for size in ("40", "200"):
         measured = results["sizes"][size]
         # The index holds the size asked for, plus the one article the benchmark adds.
         assert measured["chunks"] > int(size)
         assert measured["ask_p50_s"] > 0 and measured["add_one_article_s"] > 0 and measured["peak_rss_mb"] > 0
-    assert "add_one_article_s" in run.stdout
+    assert "add_one_article_s" in stdout
 
 
 def test_bench_recall_reports_ivf_recall_on_real_passages(tmp_path: Path) -> None:
     pack = _write_pack(tmp_path / "recallpack")
-    out = tmp_path / "recall.json"
-    env = {"QA_INDEX_DIR": str(tmp_path / "indexes"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1",
-           "HOME": str(Path.home())}  # fmt: skip
-    command = [sys.executable, "-m", "qa", "bench", "--recall", str(pack), "--out", str(out)]
-    run = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr[-3000:]
-    results = json.loads(out.read_text())
+    results, _ = _bench(tmp_path, "--recall", str(pack))
     assert results["passages"] >= 2 and results["questions"] == 3
     # One list holds everything in so small a set, so IVF finds exactly what exact search finds.
     assert results[f"recall_at_10_nprobe_{results['nprobe']}"] == 1.0

@@ -67,7 +67,7 @@ def build_scaled_index(base, embedder, root: Path, name: str, size: int) -> None
     position = {row: n for n, row in enumerate(rows)}
     table = [(position[int(a)], int(f), int(last)) for a, f, last in segment.chunk_table[segment.live_rows]]
     vectors = segment.live_vectors()
-    body_terms = [terms(_span(originals[a], f, last)) for a, f, last in table]
+    body_terms = [terms(originals[a].span_text(f, last)) for a, f, last in table]
     title_terms = [terms(article.title) for article in originals]
     sentence_rows = [
         (segment.first_sentence(row), len(a.sentences)) for row, a in zip(rows, originals, strict=True)
@@ -107,10 +107,6 @@ def build_scaled_index(base, embedder, root: Path, name: str, size: int) -> None
     )  # fmt: skip
     del sentence_vectors
     (root / "sentence_vectors.tmp.npy").unlink()
-
-
-def _span(article: Article, first: int, last: int) -> str:
-    return article.text[article.sentences[first][0] : article.sentences[last][1]]
 
 
 def measure(index_dir: Path, name: str, pack_dir: Path) -> dict:
