@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -20,16 +21,30 @@ from qa.decide import Judge, Policy, decide
 from qa.embed import Embedder
 from qa.errors import InvalidQuestion
 from qa.generate import Generator
-from qa.index import Index, IndexStore, IngestReport
+from qa.index import IngestReport
 from qa.ingest import read_paths
 from qa.prompts import PromptLibrary
 from qa.question import classify
 from qa.records import Article
 from qa.retrieve import Retrieval, Retriever
+from qa.store import SearchIndex, open_store
 
 log = logging.getLogger(__name__)
 
 SEED_INDEX = "seeds"
+
+
+def parse_since(since: date | str | None) -> date | None:
+    """A "published since" filter from a date or an ISO day ("2024-05-01")."""
+    if since is None or isinstance(since, date):
+        return since
+    text = str(since).strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10]) if len(text) >= 10 else date.fromisoformat(text)
+    except ValueError:
+        raise InvalidQuestion(f"'since' must be a day like 2024-05-01, not {since!r}.") from None
 
 
 def validate_question(question: str) -> str:
@@ -56,7 +71,7 @@ class Assistant:
     ):
         base = settings or Settings.from_env()
         self.settings = base.replace(index=index, model_path=model_path, embedder=embedder, top_k=top_k)
-        self.store = IndexStore(self.settings.index_dir, self.settings.index)
+        self.store = open_store(self.settings)
         self.prompts = PromptLibrary(self.settings.prompts_dir)
         self._reload_lock = threading.Lock()
         self.embedder = Embedder.from_settings(self.settings)
@@ -71,7 +86,7 @@ class Assistant:
     def use_index(self, name: str) -> None:
         """Answer from another index, keeping the loaded embedder and model. A missing or
         incompatible index raises before anything changes."""
-        store = IndexStore(self.settings.index_dir, name)
+        store = open_store(self.settings, name)
         index = None if name == SEED_INDEX and not store.exists() else store.load(self.embedder)
         with self._reload_lock:
             self.settings = self.settings.replace(index=name)
@@ -88,7 +103,7 @@ class Assistant:
             return
         self._activate(self.store.load(self.embedder))
 
-    def _activate(self, index: Index) -> None:
+    def _activate(self, index: SearchIndex) -> None:
         retriever = Retriever(index, self.embedder)
         self.index, self.retriever = index, retriever
 
@@ -112,34 +127,44 @@ class Assistant:
         return report
 
     def retrieve(
-        self, question: str, history: list[str] | None = None, top_k: int | None = None
-    ) -> Retrieval:
+        self, question: str, history: list[str] | None = None, top_k: int | None = None,
+        since: date | str | None = None,
+    ) -> Retrieval:  # fmt: skip
+        """The evidence for a question; `since` keeps only articles published that day or later."""
         query = question
         if history:
             # A follow-up ("and what did Russia say?") is searched with the previous question.
             query = f"{history[-1]} {question}"
         s = self.settings
-        return self.retriever.retrieve(query, top_k or s.top_k, s.candidates, s.evidence_sentences)
+        return self.retriever.retrieve(
+            query, top_k or s.top_k, s.candidates, s.evidence_sentences, parse_since(since)
+        )
 
-    def ask(self, question: str, history: list[str] | None = None, top_k: int | None = None) -> Answer:
+    def ask(
+        self, question: str, history: list[str] | None = None, top_k: int | None = None,
+        since: date | str | None = None,
+    ) -> Answer:  # fmt: skip
         answer = None
-        for event in self.stream(question, history, top_k):
+        for event in self.stream(question, history, top_k, since):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         return answer
 
     def stream(
-        self, question: str, history: list[str] | None = None, top_k: int | None = None
-    ) -> Iterator[str | Answer]:
+        self, question: str, history: list[str] | None = None, top_k: int | None = None,
+        since: date | str | None = None,
+    ) -> Iterator[str | Answer]:  # fmt: skip
         """Yield text pieces while the model writes, then the final grounded `Answer`.
 
         `history` holds the earlier questions of a conversation: a follow-up is searched
-        together with the question before it. The answer itself is decided in `qa.decide`."""
+        together with the question before it; `since` ("2024-05-01" or a date) searches only
+        articles published that day or later. The answer itself is decided in `qa.decide`."""
         question = validate_question(question)
+        since = parse_since(since)
         started = time.perf_counter()
         form = classify(question)
-        retrieval = self.retrieve(question, history, top_k)
+        retrieval = self.retrieve(question, history, top_k, since)
         retrieved_at = time.perf_counter()
         s = self.settings
         policy = Policy.from_settings(s)
@@ -206,6 +231,9 @@ def get_assistant(**options: object) -> Assistant:
         return _cache[key]
 
 
-def ask(question: str, index: str | None = None, **options: object) -> Answer:
-    """Answer `question` from the indexed articles (default index: the seed corpus)."""
-    return get_assistant(index=index, **options).ask(question)
+def ask(
+    question: str, index: str | None = None, since: date | str | None = None, **options: object
+) -> Answer:
+    """Answer `question` from the indexed articles (default index: the seed corpus); `since`
+    ("2024-05-01" or a date) keeps only articles published that day or later."""
+    return get_assistant(index=index, **options).ask(question, since=since)

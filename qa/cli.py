@@ -8,8 +8,14 @@ import json
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from qa.errors import QAError
+
+if TYPE_CHECKING:
+    from qa.config import Settings
+    from qa.embed import TextEncoder
+    from qa.ingest import ReadResult
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("paths", nargs="+")
     ingest.add_argument("--index", default=None, help="index name (default: seeds)")
     ingest.add_argument("--rebuild", action="store_true", help="start the index from scratch")
+    ingest.add_argument("--ray", action="store_true", help="read, split and embed on Ray")
+    ingest.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
+    ingest.add_argument("--workers", type=int, default=2, help="embedding actors on Ray (default 2)")
     ingest.set_defaults(run=_ingest)
 
     ask = commands.add_parser("ask", help="answer a question from an index")
@@ -28,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--index", default=None)
     ask.add_argument("--top-k", type=int, default=None)
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument(
+        "--since", default=None, help="only articles published on or after this day (2024-05-01)"
+    )
     ask.set_defaults(run=_ask)
 
     delete = commands.add_parser("delete", help="remove articles (by source path/URL or id) from an index")
@@ -67,20 +79,32 @@ def main(argv: list[str] | None = None) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     from qa.config import Settings
     from qa.embed import Embedder
-    from qa.index import IndexStore, IngestReport
     from qa.ingest import read_paths
 
     settings = Settings.from_env(index=args.index)
-    result = read_paths(args.paths)
+    embedder = Embedder.from_settings(settings)
+    if not args.ray:
+        return _write(args, settings, read_paths(args.paths), embedder)
+    from qa.ray_ingest import RayEncoder, ray_session, read_paths_on_ray
+
+    with ray_session(args.address, args.workers):
+        encoder = RayEncoder(embedder, settings.embedder, settings.cache_dir / "embedders", args.workers)
+        return _write(args, settings, read_paths_on_ray(args.paths), encoder)
+
+
+def _write(args: argparse.Namespace, settings: Settings, result: ReadResult, encoder: TextEncoder) -> int:
+    from qa.index import IngestReport
+    from qa.store import open_store
+
     for message in result.skipped:
         print(f"warning: {message}", file=sys.stderr)
     for message in result.notes:
         print(f"note: {message}", file=sys.stderr)
     report = IngestReport.of(result)
-    store = IndexStore(settings.index_dir, settings.index)
+    store = open_store(settings)
     store.ingest(
-        result.articles, Embedder.from_settings(settings), settings.chunk_chars,
-        settings.chunk_overlap, rebuild=args.rebuild, report=report,
+        result.articles, encoder, settings.chunk_chars, settings.chunk_overlap,
+        rebuild=args.rebuild, report=report,
     )  # fmt: skip
     print(f"index '{settings.index}': {report.summary()}")
     return 0
@@ -89,7 +113,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from qa.assistant import ask
 
-    answer = ask(args.question, index=args.index, top_k=args.top_k)
+    answer = ask(args.question, index=args.index, since=args.since, top_k=args.top_k)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -99,10 +123,10 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _delete(args: argparse.Namespace) -> int:
     from qa.config import Settings
-    from qa.index import IndexStore
+    from qa.store import open_store
 
     settings = Settings.from_env(index=args.index)
-    removed = IndexStore(settings.index_dir, settings.index).delete(args.articles)
+    removed = open_store(settings).delete(args.articles)
     missing = len(args.articles) - len(removed)
     print(f"index '{settings.index}': {len(removed)} removed" + (f", {missing} not found" if missing else ""))
     return 0 if removed else 1
@@ -110,10 +134,10 @@ def _delete(args: argparse.Namespace) -> int:
 
 def _compact(args: argparse.Namespace) -> int:
     from qa.config import Settings
-    from qa.index import IndexStore
+    from qa.store import open_store
 
     settings = Settings.from_env(index=args.index)
-    store = IndexStore(settings.index_dir, settings.index)
+    store = open_store(settings)
     store.compact()
     manifest = store.read_manifest()
     counts = manifest["counts"]
@@ -123,13 +147,16 @@ def _compact(args: argparse.Namespace) -> int:
 
 def _indexes(args: argparse.Namespace) -> int:
     from qa.config import Settings
-    from qa.index import IndexStore, list_indexes
+    from qa.store import index_names, open_store
 
     settings = Settings.from_env()
-    where = "QA_INDEX_DIR" if os.environ.get("QA_INDEX_DIR") else "default"
-    print(f"# index folder: {settings.index_dir} ({where})", file=sys.stderr)
-    for name in list_indexes(settings.index_dir):
-        manifest = IndexStore(settings.index_dir, name).read_manifest()
+    if settings.store == "qdrant":
+        print(f"# Qdrant: {settings.qdrant_url or settings.qdrant_path}", file=sys.stderr)
+    else:
+        where = "QA_INDEX_DIR" if os.environ.get("QA_INDEX_DIR") else "default"
+        print(f"# index folder: {settings.index_dir} ({where})", file=sys.stderr)
+    for name in index_names(settings):
+        manifest = open_store(settings, name).read_manifest()
         counts = manifest["counts"]
         print(f"{name}\t{counts['articles']} articles\t{counts['chunks']} chunks\t{manifest['updated']}")
     return 0

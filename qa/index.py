@@ -26,7 +26,7 @@ import re
 import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING
 import faiss
 import numpy as np
 
-from qa.embed import Embedder
+from qa.embed import TextEncoder
 from qa.errors import IndexUnavailable
 from qa.lexical import LexicalIndex
 from qa.records import Article, Chunk
-from qa.segment import Segment, embedding_text, passage_text, text_hash, write_segment
-from qa.split import chunk_article, split_sentences
+from qa.segment import Segment, embedding_text, passage_text, write_segment
+from qa.store import embed_batch, fuse_ranks, plan_ingest, published_on, sentence_texts
 from qa.vectors import all_vectors
 
 if TYPE_CHECKING:
@@ -209,6 +209,48 @@ class Index:
             out[n] = segment.sentence_vectors[segment.first_sentence(row) + i]
         return out
 
+    def hybrid_search(
+        self, query_vector: np.ndarray, query_terms: list[str], k: int, since: date | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """`qa.store.SearchIndex.hybrid_search`: dense and BM25 rankings fused by reciprocal rank.
+        With `since`, both searches go deeper until `k` passages of recent enough articles are
+        found (or every passage has been seen)."""
+        depth = k if since is None else 4 * k
+        while True:
+            dense = [p for p, _ in self.search(query_vector, depth)]
+            lexical = [p for p, _ in self.lexical.search(query_terms, depth)]
+            if since is not None:
+                dense, lexical = (self._since(positions, since) for positions in (dense, lexical))
+            enough = min(len(dense), len(lexical)) >= k
+            if since is None or enough or depth >= len(self.chunks):
+                break
+            depth *= 4
+        return [(self.chunks[p], score) for p, score in fuse_ranks([dense, lexical], k)]
+
+    def _since(self, positions: list[int], since: date) -> list[int]:
+        kept = []
+        for position in positions:
+            day = published_on(self.articles[self.chunks[position].article_id].published)
+            if day is not None and day >= since:
+                kept.append(position)
+        return kept
+
+    def idf(self, term: str) -> float:
+        return self.lexical.idf(term)
+
+    def content_hash(self, article_id: str) -> str | None:
+        """`qa.store.Previous`: what an ingest compares a re-read article with."""
+        article = self.articles.get(article_id)
+        return article.content_hash if article is not None else None
+
+    def owner_of_text(self, digest: str) -> str | None:
+        """The live article whose text hashes to `digest` (duplicates are left out)."""
+        for segment in reversed(self.segments):
+            owner = segment.owner_of_text(digest)
+            if owner is not None:
+                return owner
+        return None
+
     def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Chunk positions and cosine scores of the `k` nearest live chunks."""
         hits = []
@@ -241,7 +283,7 @@ class IndexStore:
         return (self.path / "CURRENT").is_file()
 
     def load(
-        self, embedder: Embedder | None = None, _locked: bool = False, searchable: bool = True,
+        self, embedder: TextEncoder | None = None, _locked: bool = False, searchable: bool = True,
         reuse: Index | None = None,
     ) -> Index:  # fmt: skip
         """Load the live manifest's segments; with `embedder`, refuse an index built by
@@ -315,7 +357,7 @@ class IndexStore:
     def ingest(
         self,
         articles: Iterable[Article],
-        embedder: Embedder,
+        embedder: TextEncoder,
         chunk_chars: int,
         chunk_overlap: int,
         rebuild: bool = False,
@@ -330,43 +372,14 @@ class IndexStore:
             if previous is not None:
                 chunking = previous.manifest["chunking"]
                 chunk_chars, chunk_overlap = chunking["chunk_chars"], chunking["chunk_overlap"]
-            fresh: dict[str, Article] = {}
-            fresh_texts: dict[str, str] = {}
-            replaced: set[str] = set()
-            for article in articles:
-                label = f"{article.title} ({article.source})"
-                if not article.sentences:  # built in code rather than read from a file
-                    article.sentences = split_sentences(article.text)
-                    if not article.sentences:
-                        report.skipped.append(f"{label}: skipped, no sentences found")
-                        continue
-                old = fresh.get(article.id) or (
-                    previous.articles.get(article.id) if previous is not None else None
-                )
-                if old is not None and old.content_hash == article.content_hash:
-                    report.unchanged.append(label)
-                    continue
-                digest = text_hash(article)
-                owner = fresh_texts.get(digest)
-                if owner is None and previous is not None:
-                    owner = _owner_of_text(previous, digest)
-                    owner = None if owner in replaced else owner  # its old text is being replaced
-                if owner is not None and owner != article.id:
-                    report.duplicates.append(label)
-                    continue
-                if article.id in fresh:  # changed twice in one batch: the last version counts
-                    fresh_texts.pop(text_hash(fresh.pop(article.id)), None)
-                else:
-                    (report.replaced if old is not None else report.added).append(label)
-                if previous is not None and article.id in previous.articles:
-                    replaced.add(article.id)
-                fresh[article.id] = article
-                fresh_texts[digest] = article.id
+            fresh, replaced = plan_ingest(articles, previous, report)
             if previous is not None and not fresh:
                 previous.close()
                 return report  # nothing changed: keep the live state as it is
-            segment = self._new_segment(list(fresh.values()), embedder, chunk_chars, chunk_overlap,
-                                        progress, report)  # fmt: skip
+            batch = embed_batch(fresh, embedder, chunk_chars, chunk_overlap, progress, report)
+            segment = self._write_segment(
+                batch.articles, batch.chunks, batch.chunk_vectors, batch.sentence_vectors
+            )
             manifest = _manifest(
                 self.name, embedder, chunk_chars, chunk_overlap,
                 (previous.manifest["segments"] if previous else []) + [segment],
@@ -382,7 +395,7 @@ class IndexStore:
             self._compact_if_needed(embedder)
         return report
 
-    def delete(self, ids_or_sources: Iterable[str], embedder: Embedder | None = None) -> list[str]:
+    def delete(self, ids_or_sources: Iterable[str], embedder: TextEncoder | None = None) -> list[str]:
         """Remove articles (by id or by source) from search; returns the ids removed."""
         with self._lock():
             self._sweep()
@@ -405,7 +418,7 @@ class IndexStore:
 
     def write_bulk(
         self, articles: list[Article], chunks: list[tuple[int, int, int]], chunk_vectors: np.ndarray,
-        sentence_vectors: np.ndarray, embedder: Embedder, chunk_chars: int, chunk_overlap: int,
+        sentence_vectors: np.ndarray, embedder: TextEncoder, chunk_chars: int, chunk_overlap: int,
         passage_terms: list[list[str]] | None = None,
     ) -> None:  # fmt: skip
         """Replace the index with one segment of already-embedded data (benchmarks, imports):
@@ -415,13 +428,13 @@ class IndexStore:
             entry = self._write_segment(articles, chunks, chunk_vectors, sentence_vectors, passage_terms)
             self._commit(_manifest(self.name, embedder, chunk_chars, chunk_overlap, [entry], {}))
 
-    def compact(self, embedder: Embedder | None = None) -> None:
+    def compact(self, embedder: TextEncoder | None = None) -> None:
         """Merge all segments into one without deleted articles, reusing stored vectors."""
         with self._lock():
             self._sweep()
             self._compact(self.load(embedder, _locked=True))
 
-    def _compact_if_needed(self, embedder: Embedder | None) -> None:
+    def _compact_if_needed(self, embedder: TextEncoder | None) -> None:
         """Many deletions: merge everything (the space comes back). Many segments: merge all
         but the largest, so a big index is not rewritten because small ingests piled up."""
         manifest = self.read_manifest(_locked=True)
@@ -464,27 +477,6 @@ class IndexStore:
         self._commit(manifest)
         log.info("index %s: compacted %d segments into %s", self.name, len(merging), entry["name"])
 
-    def _new_segment(
-        self, articles: list[Article], embedder: Embedder, chunk_chars: int, chunk_overlap: int,
-        progress: bool, report: IngestReport,
-    ) -> dict:  # fmt: skip
-        chunks = [
-            (n, c.first, c.last)
-            for n, article in enumerate(articles)
-            for c in chunk_article(article, chunk_chars, chunk_overlap)
-        ]
-        texts = [passage_text(articles[n], first, last) for n, first, last in chunks]
-        chunk_vectors = embedder.encode(texts, progress=progress)
-        plain, titled = [], []
-        for article in articles:
-            p, t = sentence_texts(article)
-            plain += p
-            titled += t
-        sentence_vectors = encode_sentences(embedder, plain, titled, progress).astype(np.float16)
-        report.chunks_embedded = len(chunks)
-        report.sentences_embedded = len(plain)
-        return self._write_segment(articles, chunks, chunk_vectors, sentence_vectors)
-
     def _write_segment(
         self, articles: list[Article], chunks: list[tuple[int, int, int]], chunk_vectors: np.ndarray,
         sentence_vectors: np.ndarray, passage_terms: list[list[str]] | None = None,
@@ -521,7 +513,7 @@ class IndexStore:
         self._sweep()
         log.info("index %s: committed %s (%d segments)", self.name, name, len(manifest["segments"]))
 
-    def _migrate(self, embedder: Embedder | None) -> None:
+    def _migrate(self, embedder: TextEncoder | None) -> None:
         """Convert a format-1 version folder (all in JSONL + one FAISS file) into one segment.
         One written before sentence vectors were stored gets them from `embedder`."""
         old = self.path / (self._live() or "")
@@ -603,31 +595,12 @@ def list_indexes(root: Path) -> list[str]:
     return sorted(p.name for p in Path(root).glob("*") if (p / "CURRENT").is_file())
 
 
-def sentence_texts(article: Article) -> tuple[list[str], list[str]]:
-    """What each sentence is embedded as: alone, and read with its title ("He said..." often
-    needs the headline)."""
-    plain = [article.sentence(i) for i in range(len(article.sentences))]
-    return plain, [with_title(article, text) for text in plain]
-
-
-def with_title(article: Article, sentence: str) -> str:
-    return f"{article.title}. {sentence}"
-
-
 def encode_sentences(
-    embedder: Embedder, plain: list[str], titled: list[str], progress: bool = False
+    embedder: TextEncoder, plain: list[str], titled: list[str], progress: bool = False
 ) -> np.ndarray:
     """(n, 2, dim): each sentence alone and with its title, as segments store them."""
     encoded = embedder.encode(plain + titled, progress=progress)
     return np.stack([encoded[: len(plain)], encoded[len(plain) :]], axis=1)
-
-
-def _owner_of_text(index: Index, digest: str) -> str | None:
-    for segment in reversed(index.segments):
-        owner = segment.owner_of_text(digest)
-        if owner is not None:
-            return owner
-    return None
 
 
 def _with_deleted(index: Index | None, ids: set[str]) -> dict[str, list[str]]:
@@ -655,7 +628,7 @@ def _counts_of(index: Index, ids: set[str]) -> dict[str, int]:
 
 
 def _manifest(
-    name: str, embedder: Embedder, chunk_chars: int, chunk_overlap: int, segments: list[dict],
+    name: str, embedder: TextEncoder, chunk_chars: int, chunk_overlap: int, segments: list[dict],
     deleted: dict[str, list[str]],
 ) -> dict:  # fmt: skip
     manifest = {

@@ -44,17 +44,18 @@ class ReadResult:
 
 def read_paths(paths: Iterable[str | Path]) -> ReadResult:
     """Read every supported file under `paths` (files or folders)."""
-    paths = [Path(p) for p in paths]
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise IngestError(f"No such file or folder: {', '.join(missing)}")
     result = ReadResult()
-    for file in _expand(paths, result):
+    for file in list_files(paths, result):
         read_file(file, result)
     return result
 
 
-def _expand(paths: list[Path], result: ReadResult) -> list[Path]:
+def list_files(paths: Iterable[str | Path], result: ReadResult) -> list[Path]:
+    """The files under `paths` that will be read, in reading order; others are noted as skipped."""
+    paths = [Path(p) for p in paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise IngestError(f"No such file or folder: {', '.join(missing)}")
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -70,9 +71,12 @@ def _expand(paths: list[Path], result: ReadResult) -> list[Path]:
     return files
 
 
-def read_file(path: Path, result: ReadResult, display_name: str | None = None) -> None:
-    """Append the article(s) of one file to `result`, or record why it was skipped."""
-    name = display_name or _display(path)
+def read_file(
+    path: Path, result: ReadResult, display_name: str | None = None, key: str | None = None
+) -> None:
+    """Append the article(s) of one file to `result`, or record why it was skipped. An article's
+    identity follows `key`, by default the upload's name or else where the file lives."""
+    name = display_name or display(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         result.skip(f"{name}: skipped, unsupported file type '{suffix or '(none)'}'")
@@ -86,7 +90,7 @@ def read_file(path: Path, result: ReadResult, display_name: str | None = None) -
     reader = {".html": _parse_html, ".htm": _parse_html, ".md": _parse_markdown}.get(suffix, _parse_plain)
     article = reader(text, name)
     # Identity is where the file lives (or the upload's name), so editing it replaces it.
-    article.id = stable_id(display_name or str(path.resolve()))
+    article.id = stable_id(key or display_name or str(path.resolve()))
     _add(article, name, result)
 
 
@@ -301,7 +305,8 @@ def stable_id(key: str) -> str:
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
-def _display(path: Path) -> str:
+def display(path: Path) -> str:
+    """How a file is named in messages and as an article's source: relative to here if it can be."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:

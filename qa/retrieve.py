@@ -1,8 +1,9 @@
 """Find the passages and sentences that can answer a question.
 
 Two stages:
-1. Chunks: BM25 (bm25s) and dense (FAISS) rankings fused by reciprocal rank. Lexical search
-   catches the rare names and terms of news questions; dense search catches paraphrase.
+1. Chunks: the store's lexical (BM25) and dense rankings fused by reciprocal rank
+   (`SearchIndex.hybrid_search`). Lexical search catches the rare names and terms of news
+   questions; dense search catches paraphrase.
 2. Sentences: every sentence of the best chunks is scored on its own: dense similarity to the
    question of the sentence alone and of the sentence read with its title, plus its `support`,
    the IDF-weighted share of the question's key terms found in the sentence or its title.
@@ -13,15 +14,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
 from qa.embed import Embedder
-from qa.index import Index
 from qa.lexical import terms
 from qa.records import Article, Chunk
+from qa.store import SearchIndex
 
-RRF_K = 60
 SENTENCE_CHUNKS = 8  # passages whose sentences are scored one by one
 _HTML_TAG = re.compile(r"<[^>]+>")
 
@@ -29,7 +30,6 @@ _HTML_TAG = re.compile(r"<[^>]+>")
 @dataclass
 class ChunkHit:
     chunk: Chunk
-    position: int
     score: float
     rank: int
 
@@ -78,19 +78,22 @@ def clean_query(question: str) -> str:
 
 
 class Retriever:
-    """Hybrid chunk search plus sentence scoring over one loaded index."""
+    """Hybrid chunk search plus sentence scoring over one loaded index (any `qa.store` backend)."""
 
-    def __init__(self, index: Index, embedder: Embedder):
+    def __init__(self, index: SearchIndex, embedder: Embedder):
         self.index = index
         self.embedder = embedder
-        self.lexical = index.lexical
 
-    def retrieve(self, question: str, top_k: int, candidates: int, n_evidence: int) -> Retrieval:
+    def retrieve(
+        self, question: str, top_k: int, candidates: int, n_evidence: int, since: date | None = None
+    ) -> Retrieval:
+        """`since`: only articles published on or after that day."""
         query = clean_query(question)
-        if not self.index.chunks:
+        if not self.index.chunk_count:
             return Retrieval(query, [], [], n_evidence)
         query_vector = self.embedder.encode([query])[0]
-        chunks = self._chunks(query, query_vector, candidates)
+        found = self.index.hybrid_search(query_vector, terms(query), candidates, since)
+        chunks = [ChunkHit(chunk, score, rank) for rank, (chunk, score) in enumerate(found)]
         read = max(top_k, SENTENCE_CHUNKS)
         evidence = self._sentences(query, query_vector, chunks[:read])
         # The passages read closely are re-ordered by their best sentence.
@@ -99,19 +102,6 @@ class Retriever:
             best[e.chunk_rank] = max(best.get(e.chunk_rank, -1e9), e.score)
         reordered = sorted(chunks[:read], key=lambda h: -best.get(h.rank, -1e9)) + chunks[read:]
         return Retrieval(query, reordered[:top_k], evidence, n_evidence)
-
-    def _chunks(self, query: str, query_vector: np.ndarray, candidates: int) -> list[ChunkHit]:
-        k = min(candidates, len(self.index.chunks))
-        fused: dict[int, float] = {}
-        for rank, (position, _) in enumerate(self.index.search(query_vector, k)):
-            fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank + 1)
-        for rank, (position, _) in enumerate(self.lexical.search(terms(query), k)):
-            fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank + 1)
-        ranked = sorted(fused.items(), key=lambda item: -item[1])
-        return [
-            ChunkHit(self.index.chunks[position], position, score, rank)
-            for rank, (position, score) in enumerate(ranked)
-        ]
 
     def _sentences(self, query: str, query_vector: np.ndarray, hits: list[ChunkHit]) -> list[Evidence]:
         seen: dict[tuple[str, int], int] = {}
@@ -126,7 +116,7 @@ class Retriever:
         vectors = self.index.stored_sentence_vectors(keys)
         similarity = vectors[:, 0] @ query_vector
         titled_similarity = vectors[:, 1] @ query_vector
-        weights = {t: self.lexical.idf(t) for t in set(terms(query))}
+        weights = {t: self.index.idf(t) for t in set(terms(query))}
         total = sum(weights.values()) or 1.0
         evidence = []
         for n, ((article_id, i), text) in enumerate(zip(keys, texts, strict=True)):

@@ -20,8 +20,9 @@ import gradio as gr
 from qa.answer import Answer
 from qa.assistant import Assistant
 from qa.errors import QAError, SettingsError
-from qa.index import IngestReport, list_indexes
+from qa.index import IngestReport
 from qa.ingest import SUPPORTED_SUFFIXES, ReadResult, read_file
+from qa.store import index_names
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +149,12 @@ def build_app(assistant: Assistant, read_only: bool = False) -> gr.Blocks:
     """The chat. `read_only` leaves out every control that changes shared state (uploads,
     the index everyone is answered from): those handlers are not even registered."""
 
-    def respond(message: str, history: list, top_k: int, show_context: bool):
+    def respond(message: str, history: list, top_k: int, show_context: bool, since: str):
         history = list(history or [])
         previous = [_text_of(m["content"]) for m in history if m.get("role") == "user"]
         history.append({"role": "user", "content": message})
         try:
-            stream = assistant.stream(message, previous[-1:] or None, top_k=int(top_k))
+            stream = assistant.stream(message, previous[-1:] or None, top_k=int(top_k), since=since or None)
             history.append({"role": "assistant", "content": "…"})
             yield history, gr.update(), gr.update(), ""
             partial = ""
@@ -179,10 +180,11 @@ def build_app(assistant: Assistant, read_only: bool = False) -> gr.Blocks:
             gr.Warning(str(exc))
         return index_stats(assistant), [], ""
 
-    def api_ask(question: str) -> dict:
-        """Answer a question from the current index; returns Answer.to_dict()."""
+    def api_ask(question: str, since: str = "") -> dict:
+        """Answer a question from the current index (only articles published on or after
+        `since`, YYYY-MM-DD, when given); returns Answer.to_dict()."""
         try:
-            return assistant.ask(question).to_dict()
+            return assistant.ask(question, since=since or None).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
@@ -192,7 +194,7 @@ def build_app(assistant: Assistant, read_only: bool = False) -> gr.Blocks:
     ) -> tuple[str, str, gr.Dropdown]:
         progress(0, desc="Reading and indexing…")
         message = upload_files(assistant, files, show_progress=True)
-        return message, index_stats(assistant), gr.update(choices=list_indexes(assistant.settings.index_dir))
+        return message, index_stats(assistant), gr.update(choices=index_names(assistant.settings))
 
     with gr.Blocks(title="News QA: answers with cited sentences") as demo:
         gr.Markdown(
@@ -219,11 +221,15 @@ def build_app(assistant: Assistant, read_only: bool = False) -> gr.Blocks:
             with gr.Row():
                 if not read_only:
                     choice = gr.Dropdown(
-                        list_indexes(assistant.settings.index_dir), value=assistant.index.name,
+                        index_names(assistant.settings), value=assistant.index.name,
                         label="Index to ask", interactive=True,
                     )  # fmt: skip
                 top_k = gr.Slider(1, 20, value=assistant.settings.top_k, step=1, label="Passages retrieved")
                 show_context = gr.Checkbox(value=False, label="Show retrieved context")
+                since = gr.Textbox(
+                    label="Only articles published since", placeholder="YYYY-MM-DD (empty: all)",
+                    max_lines=1, elem_id="since",
+                )  # fmt: skip
             if not read_only:
                 uploads = gr.File(
                     label=f"Add articles (.txt .md .html .jsonl, up to {MAX_UPLOAD_BYTES // 2**20} MB each)",
@@ -231,7 +237,7 @@ def build_app(assistant: Assistant, read_only: bool = False) -> gr.Blocks:
                 )  # fmt: skip
                 upload_status = gr.Markdown(elem_id="upload-status")
 
-        inputs = [box, chat, top_k, show_context]
+        inputs = [box, chat, top_k, show_context, since]
         outputs = [chat, sources, context, box]
         box.submit(respond, inputs, outputs, api_name=False)
         send.click(respond, inputs, outputs, api_name=False)

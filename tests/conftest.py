@@ -26,9 +26,44 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def assistant(settings: Settings) -> Assistant:
+def seed_assistant(settings: Settings) -> Assistant:
     """The default configuration on the seed index (built on first use, as for users)."""
     return Assistant(settings=settings)
+
+
+@pytest.fixture(scope="session")
+def assistant(seed_assistant: Assistant) -> Assistant:
+    return seed_assistant
+
+
+STORES = ["faiss", "qdrant"]
+
+
+def store_settings(settings: Settings, store: str, folder: Path) -> Settings:
+    """The same settings on another store: Qdrant in qdrant-client's local mode in `folder`."""
+    return settings if store == "faiss" else settings.replace(store="qdrant", qdrant_path=folder)
+
+
+@pytest.fixture(scope="session")
+def assistants(
+    settings: Settings, seed_assistant: Assistant, tmp_path_factory: pytest.TempPathFactory
+) -> dict:
+    """The seed assistant on every store, built on first use; tests that take `assistant` from
+    `on_every_store` run once per store."""
+    built = {"faiss": seed_assistant}
+    folder = tmp_path_factory.mktemp("qdrant")
+
+    class Lazy(dict):
+        def __missing__(self, store: str) -> Assistant:
+            self[store] = Assistant(settings=store_settings(settings, store, folder))
+            return self[store]
+
+    return Lazy(built)
+
+
+@pytest.fixture(params=STORES)
+def on_every_store(request: pytest.FixtureRequest, assistants: dict) -> Assistant:
+    return assistants[request.param]
 
 
 @pytest.fixture()

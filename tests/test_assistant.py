@@ -11,6 +11,12 @@ from qa.errors import IndexUnavailable
 from tests.conftest import SEED_QUESTION
 
 
+@pytest.fixture()
+def assistant(on_every_store: Assistant) -> Assistant:
+    """Every test of this module runs on the FAISS store and on Qdrant (local mode)."""
+    return on_every_store
+
+
 def _assert_exact(assistant: Assistant, answer: Answer) -> None:
     for c in answer.citations:
         article = assistant.index.articles[c.article_id]

@@ -33,6 +33,12 @@ NOT_COVERED = [
 ]
 
 
+@pytest.fixture()
+def assistant(on_every_store: Assistant) -> Assistant:
+    """Every test of this module runs on the FAISS store and on Qdrant (local mode)."""
+    return on_every_store
+
+
 def test_the_app_examples_are_among_the_checked_questions() -> None:
     assert set(EXAMPLES) <= set(ANSWERED)
 

@@ -59,6 +59,11 @@ def test_api_endpoint_answers_with_answer_dict(app_url: str) -> None:
     assert "Wang Wenbin" in result["citations"][0]["sentence"]
     with pytest.raises(Exception, match="empty"):
         client.predict("   ", api_name="/ask")
+    # "Only articles since": the seed article has no date, so a date leaves nothing to cite.
+    later = client.predict(SEED_QUESTION, "2026-01-01", api_name="/ask")
+    assert later["abstained"] and not later["citations"]
+    with pytest.raises(Exception, match="2024-05-01"):
+        client.predict(SEED_QUESTION, "last week", api_name="/ask")
 
 
 def test_eight_concurrent_questions_are_all_answered(app_url: str) -> None:

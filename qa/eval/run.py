@@ -28,8 +28,9 @@ from qa.eval.metrics import (
     token_f1,
 )
 from qa.eval.report import write_report
-from qa.index import IndexStore, IngestReport
+from qa.index import IngestReport
 from qa.ingest import SUPPORTED_SUFFIXES, read_paths
+from qa.store import open_store
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def corpus_index_name(pack: Pack, settings: Settings, embedder: Embedder) -> str
 
 def ensure_index(pack: Pack, settings: Settings, embedder: Embedder) -> str:
     name = corpus_index_name(pack, settings, embedder)
-    store = IndexStore(settings.index_dir, name)
+    store = open_store(settings, name)
     if not store.exists():
         result = read_paths(pack.corpus)
         report = IngestReport.of(result)
