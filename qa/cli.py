@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: the previous index version is kept", file=sys.stderr)
+        print("interrupted: what was committed before is kept", file=sys.stderr)
         return 130
 
 
@@ -82,12 +82,12 @@ def _ingest(args: argparse.Namespace) -> int:
     from qa.ingest import read_paths
 
     settings = Settings.from_env(index=args.index)
-    embedder = Embedder.from_settings(settings)
     if not args.ray:
-        return _write(args, settings, read_paths(args.paths), embedder)
+        return _write(args, settings, read_paths(args.paths), Embedder.from_settings(settings))
     from qa.ray_ingest import RayEncoder, ray_session, read_paths_on_ray
 
     with ray_session(args.address, args.workers):
+        embedder = Embedder.from_settings(settings)  # exports the ONNX model once, for the actors too
         encoder = RayEncoder(embedder, settings.embedder, settings.cache_dir / "embedders", args.workers)
         return _write(args, settings, read_paths_on_ray(args.paths), encoder)
 

@@ -92,6 +92,7 @@ class Settings:
     store: Literal["faiss", "qdrant"] = "faiss"
     qdrant_url: str | None = None
     qdrant_path: Path | None = None
+    qdrant_api_key: str | None = None
     n_ctx: Annotated[int, Ge(256), Le(131072)] = 2048
     n_threads: Annotated[int, Ge(1), Le(512)] = field(default_factory=_default_threads)
     max_answer_tokens: Annotated[int, Ge(1), Le(512)] = 12

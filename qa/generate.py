@@ -92,23 +92,23 @@ class Generator:
             n_prompt = llm.n_tokens
             after_prompt = self._last_logprobs()
             results = []
-            for text in continuations:
-                pieces = llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False)
-                if not pieces:
-                    results.append(float("-inf"))
-                    continue
+            try:
+                for text in continuations:
+                    pieces = llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False)
+                    if not pieces:
+                        results.append(float("-inf"))
+                        continue
+                    llm.n_tokens = n_prompt
+                    following = self._logprobs_after(pieces[:-1], pieces[1:]) if len(pieces) > 1 else []
+                    results.append(float(after_prompt[pieces[0]]) + sum(following))
+            finally:
                 llm.n_tokens = n_prompt
-                following = self._logprobs_after(pieces[:-1], pieces[1:]) if len(pieces) > 1 else []
-                results.append(float(after_prompt[pieces[0]]) + sum(following))
-            llm.n_tokens = n_prompt
-            llm._requires_eval = True  # logits now belong to a candidate, not the prompt
+                llm._requires_eval = True  # logits now belong to a candidate, not the prompt
         return results
 
     def _logprobs_after(self, tokens: list[int], targets: list[int]) -> list[float]:
         """Evaluate `tokens` in one batch and return, for each, the log-probability of the
         target that follows it: one decode per candidate instead of one per token."""
-        import llama_cpp
-
         llm = self.llm
         vocabulary = llm.n_vocab()
         scores = []
@@ -120,8 +120,8 @@ class Generator:
             llm.input_ids[llm.n_tokens : llm.n_tokens + len(batch)] = batch
             llm.n_tokens += len(batch)
             for i, target in enumerate(targets[start : start + len(batch)]):
-                logits = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, i)
-                scores.append(float(_log_softmax(np.ctypeslib.as_array(logits, shape=(vocabulary,)))[target]))
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(vocabulary,))
+                scores.append(float(_log_softmax(logits)[target]))
         return scores
 
     def _last_logprobs(self) -> np.ndarray:
@@ -134,5 +134,6 @@ class Generator:
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Log-probabilities from one row of logits (shifted by the maximum: no overflow)."""
     shifted = logits - logits.max()
     return shifted - np.log(np.exp(shifted).sum())

@@ -38,8 +38,8 @@ from qa.embed import TextEncoder
 from qa.errors import IndexUnavailable
 from qa.lexical import LexicalIndex
 from qa.records import Article, Chunk
-from qa.segment import Segment, embedding_text, passage_text, write_segment
-from qa.store import embed_batch, fuse_ranks, plan_ingest, published_on, sentence_texts
+from qa.segment import Segment, embedding_text, encode_sentences, passage_text, sentence_texts, write_segment
+from qa.store import embed_batch, fuse_ranks, plan_ingest, published_on
 from qa.vectors import all_vectors
 
 if TYPE_CHECKING:
@@ -180,6 +180,7 @@ class Index:
         self.segments = segments
         self.articles = ArticleView(self)
         self.chunks = ChunkView(self)
+        self._days: dict[str, date | None] = {}  # publication days read for `since` filters
 
     @cached_property
     def lexical(self) -> MergedLexical:
@@ -212,30 +213,36 @@ class Index:
     def hybrid_search(
         self, query_vector: np.ndarray, query_terms: list[str], k: int, since: date | None = None
     ) -> list[tuple[Chunk, float]]:
-        """`qa.store.SearchIndex.hybrid_search`: dense and BM25 rankings fused by reciprocal rank.
-        With `since`, both searches go deeper until `k` passages of recent enough articles are
-        found (or every passage has been seen)."""
-        depth = k if since is None else 4 * k
-        while True:
-            dense = [p for p, _ in self.search(query_vector, depth)]
-            lexical = [p for p, _ in self.lexical.search(query_terms, depth)]
-            if since is not None:
-                dense, lexical = (self._since(positions, since) for positions in (dense, lexical))
-            enough = min(len(dense), len(lexical)) >= k
-            if since is None or enough or depth >= len(self.chunks):
-                break
-            depth *= 4
-        return [(self.chunks[p], score) for p, score in fuse_ranks([dense, lexical], k)]
+        """`qa.store.SearchIndex.hybrid_search`: the `k` best of dense and of BM25 search, fused by
+        reciprocal rank. With `since`, each search goes deeper until it has `k` passages of
+        recent enough articles or has run out (a filter after search: fine for the thousands of
+        passages of a news desk; at millions, or with IVF segments, whose probes see only part
+        of the index, Qdrant filters inside the search)."""
+        if since is None:
+            dense = [p for p, _ in self.search(query_vector, k)]
+            lexical = [p for p, _ in self.lexical.search(query_terms, k)]
+            return [(self.chunks[p], score) for p, score in fuse_ranks([dense, lexical], k)]
+        rankings = []
+        for search in (lambda d: self.search(query_vector, d), lambda d: self.lexical.search(query_terms, d)):
+            depth = 4 * k
+            while True:
+                found = [p for p, _ in search(depth)]
+                kept = [p for p in found if self._published_since(p, since)]
+                if len(kept) >= k or len(found) < depth or depth >= len(self.chunks):
+                    break
+                depth *= 4
+            rankings.append(kept[:k])
+        return [(self.chunks[p], score) for p, score in fuse_ranks(rankings, k)]
 
-    def _since(self, positions: list[int], since: date) -> list[int]:
-        kept = []
-        for position in positions:
-            day = published_on(self.articles[self.chunks[position].article_id].published)
-            if day is not None and day >= since:
-                kept.append(position)
-        return kept
+    def _published_since(self, position: int, since: date) -> bool:
+        article_id = self.chunks[position].article_id
+        if article_id not in self._days:
+            self._days[article_id] = published_on(self.articles[article_id].published)
+        day = self._days[article_id]
+        return day is not None and day >= since
 
     def idf(self, term: str) -> float:
+        """Over all segments' passages (sentence support weighs the question's terms by it)."""
         return self.lexical.idf(term)
 
     def content_hash(self, article_id: str) -> str | None:
@@ -261,8 +268,7 @@ class Index:
 
     def passage(self, chunk_id: str) -> str:
         """Title and text of a retrieved chunk, by the id an `Answer.retrieved` lists."""
-        article_id, span = chunk_id.rsplit(":", 1)
-        first, last = (int(v) for v in span.split("-"))
+        article_id, first, last = Chunk.parse_id(chunk_id)
         article = self.articles[article_id]
         return passage_text(article, first, last)
 
@@ -593,14 +599,6 @@ class IndexStore:
 
 def list_indexes(root: Path) -> list[str]:
     return sorted(p.name for p in Path(root).glob("*") if (p / "CURRENT").is_file())
-
-
-def encode_sentences(
-    embedder: TextEncoder, plain: list[str], titled: list[str], progress: bool = False
-) -> np.ndarray:
-    """(n, 2, dim): each sentence alone and with its title, as segments store them."""
-    encoded = embedder.encode(plain + titled, progress=progress)
-    return np.stack([encoded[: len(plain)], encoded[len(plain) :]], axis=1)
 
 
 def _with_deleted(index: Index | None, ids: set[str]) -> dict[str, list[str]]:

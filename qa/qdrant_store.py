@@ -25,23 +25,30 @@ behind is listed in the meta point as pending and removed by the next write.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import threading
+import time
 import uuid
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.embed import TextEncoder
-from qa.errors import IndexUnavailable, SettingsError
+from qa.errors import IndexUnavailable, QAError, SettingsError
 from qa.index import FORMAT_VERSION, IngestReport, validate_name
 from qa.lexical import LexicalIndex, terms
 from qa.records import Article, Chunk
 from qa.segment import passage_text, text_hash
 from qa.store import RRF_K, EmbeddedBatch, embed_batch, plan_ingest, published_on
+
+if TYPE_CHECKING:
+    from qa.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,29 +56,64 @@ _NAMESPACE = uuid.UUID("6f1c2a3e-8d4b-4c1e-9a7f-2b5d8e0c4a91")
 _META_ID = str(uuid.uuid5(_NAMESPACE, "meta"))
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so both stores score terms alike
 UPSERT_BATCH = 256
-_clients: dict[tuple[str | None, str | None], object] = {}
+LEASE_SECONDS = 60  # a writer that stops renewing its lease for this long is taken as crashed
+MAX_CACHED_ARTICLES = 10_000
+_clients: dict[tuple[str | None, str | None], _Guarded] = {}
 _clients_lock = threading.Lock()
 _write_locks: dict[tuple[int, str], threading.Lock] = {}
 
 
-def client_for(url: str | None, path: str | None):  # noqa: ANN201 - qdrant_client stays an optional import
-    """One client per server or folder per process (local mode locks its folder)."""
+class _Guarded:
+    """A Qdrant client whose failures are `IndexUnavailable` naming the setting (not a stack
+    trace on a question), and which, in local mode (no locking of its own), runs one call at a
+    time: the app answers and ingests from several threads."""
+
+    def __init__(self, client: object, where: str, local: bool):
+        self._client = client
+        self.where = where
+        self._lock: contextlib.AbstractContextManager = (
+            threading.RLock() if local else contextlib.nullcontext()
+        )
+
+    def __getattr__(self, name: str) -> object:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: object, **kwargs: object) -> object:
+            with self._lock:
+                try:
+                    return attribute(*args, **kwargs)
+                except QAError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - HTTP, connection and local-mode errors alike
+                    raise IndexUnavailable(f"Qdrant at {self.where} failed: {exc}") from exc
+
+        return call
+
+
+def client_for(url: str | None, path: str | None, api_key: str | None = None) -> _Guarded:
+    """One client per server or folder per process (local mode locks its folder), checked at
+    start-up: reachable and answering."""
     try:
         from qdrant_client import QdrantClient
     except ImportError as exc:
         raise SettingsError("QA_STORE=qdrant needs qdrant-client: pip install 'qa-news[qdrant]'") from exc
+    path = str(Path(path).expanduser().resolve()) if path and not url else None
     with _clients_lock:
         key = (url, path)
         if key not in _clients:
             setting = f"QA_QDRANT_URL={url}" if url else f"QA_QDRANT_PATH={path}"
             try:
-                client = QdrantClient(url=url, timeout=10) if url else QdrantClient(path=path)
-                client.get_collections()  # reachable and answering, checked at start-up
+                client = (
+                    QdrantClient(url=url, api_key=api_key, timeout=10) if url else QdrantClient(path=path)
+                )
+                client.get_collections()
             except Exception as exc:  # noqa: BLE001 - connection, TLS, lock and HTTP errors alike
                 raise SettingsError(f"Cannot use Qdrant at {setting}: {exc}") from exc
             if not _clients:
                 atexit.register(_close_clients)
-            _clients[key] = client
+            _clients[key] = _Guarded(client, setting, local=url is None)
         return _clients[key]
 
 
@@ -103,10 +145,11 @@ def _published_time(article: Article) -> str | None:
 class QdrantStore:
     """`qa.store.Store` on Qdrant collections."""
 
-    def __init__(self, client, name: str, where: str):  # noqa: ANN001 - a QdrantClient
+    def __init__(self, client: _Guarded, name: str):
         self.client = client
         self.name = validate_name(name)
-        self.where = where  # the setting that names the server or folder, for messages
+        self.where = client.where  # the setting that names the server or folder, for messages
+        self._token = uuid.uuid4().hex  # this writer, in the meta point's lease
         self.passages, self.sentences, self.articles = (
             f"{name}__{part}" for part in ("passages", "sentences", "articles")
         )
@@ -114,19 +157,19 @@ class QdrantStore:
             self._write_lock = _write_locks.setdefault((id(client), self.name), threading.Lock())
 
     @classmethod
-    def from_settings(cls, settings, name: str) -> QdrantStore:  # noqa: ANN001 - qa.config.Settings
+    def from_settings(cls, settings: Settings, name: str) -> QdrantStore:
         if not settings.qdrant_url and not settings.qdrant_path:
             raise SettingsError("QA_STORE=qdrant needs QA_QDRANT_URL (a server) or QA_QDRANT_PATH (a folder)")
-        path = str(settings.qdrant_path) if settings.qdrant_path and not settings.qdrant_url else None
-        where = f"QA_QDRANT_URL={settings.qdrant_url}" if settings.qdrant_url else f"QA_QDRANT_PATH={path}"
-        return cls(client_for(settings.qdrant_url, path), name, where)
+        path = str(settings.qdrant_path) if settings.qdrant_path else None
+        return cls(client_for(settings.qdrant_url, path, settings.qdrant_api_key), name)
 
     @staticmethod
-    def names(settings) -> list[str]:  # noqa: ANN001 - qa.config.Settings
-        """The indexes in the configured Qdrant."""
-        store = QdrantStore.from_settings(settings, "x")
-        collections = [c.name for c in store.client.get_collections().collections]
-        return sorted(c.removesuffix("__articles") for c in collections if c.endswith("__articles"))
+    def names(settings: Settings) -> list[str]:
+        """The indexes in the configured Qdrant (collections of other programs are left out)."""
+        client = QdrantStore.from_settings(settings, "x").client
+        collections = [c.name for c in client.get_collections().collections]
+        candidates = [c.removesuffix("__articles") for c in collections if c.endswith("__articles")]
+        return sorted(n for n in candidates if _is_index_name(n) and QdrantStore(client, n).exists())
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -182,47 +225,80 @@ class QdrantStore:
         self, articles: Iterable[Article], embedder: TextEncoder, chunk_chars: int, chunk_overlap: int,
         rebuild: bool = False, progress: bool = True, report: IngestReport | None = None,
     ) -> IngestReport:  # fmt: skip
-        """Add new articles, replace changed ones, keep the rest (see the module's write order)."""
+        """Add new articles, replace changed ones, keep the rest (see the module's write order).
+        Everything is embedded before anything is written: a rebuild empties the live index
+        only for the time of the upserts, and a failed embedding changes nothing."""
         report = report or IngestReport()
         with self._write_lock:
-            if rebuild:
-                for collection in (self.passages, self.sentences, self.articles):
-                    self.client.delete_collection(collection)
-            meta = self._meta()
-            if meta is None:
-                meta = self._create(embedder, chunk_chars, chunk_overlap)
-            else:
+            meta = None if rebuild else self._meta()
+            if meta is not None:
                 self.load(embedder)  # refuses another embedder
                 chunk_chars, chunk_overlap = (
                     meta["chunking"]["chunk_chars"],
                     meta["chunking"]["chunk_overlap"],
                 )
-            self._finish_pending(meta)
-            fresh, _replaced = plan_ingest(articles, self, report)
-            if not fresh:
-                return report
+            fresh, _replaced = plan_ingest(articles, None if meta is None else self, report)
+            if not fresh and meta is not None and not meta.get("pending"):
+                return report  # nothing to write, nothing left over to finish
             batch = embed_batch(fresh, embedder, chunk_chars, chunk_overlap, progress, report)
-            meta["pending"] = [[a.id, a.content_hash] for a in fresh]
-            self._put_meta(meta)
-            self._write(batch, meta)
-            self._finish_pending(meta)
+            if meta is None:
+                self._create(embedder, chunk_chars, chunk_overlap)
+            meta = self._acquire()
+            try:
+                self._finish_pending(meta)  # what a writer that failed left behind
+                meta["pending"] = [[a.id, a.content_hash] for a in fresh]
+                self._put_meta(meta)
+                self._write(batch, meta)
+                self._finish_pending(meta)
+            finally:
+                self._release(meta)
         return report
 
     def delete(self, ids_or_sources: Iterable[str], embedder: TextEncoder | None = None) -> list[str]:
+        """Remove articles by id or source: listed as pending first, so a delete that fails
+        midway is finished by the next write."""
         with self._write_lock:
-            meta = self.read_manifest()
-            gone = set()
-            for key in ids_or_sources:
-                for article_id in (key, Article("", "", key).id):
-                    if self.content_hash(article_id) is not None:
-                        gone.add(article_id)
-                        break
-            if gone:
-                self.client.delete(self.articles, [_point_id("article", a) for a in gone])
-                for collection in (self.passages, self.sentences):
-                    self.client.delete(collection, _match_any("article_id", sorted(gone)))
-                self._recount(meta)
+            meta = self._acquire()
+            try:
+                gone = set()
+                for key in ids_or_sources:
+                    for article_id in (key, Article("", "", key).id):
+                        if self.content_hash(article_id) is not None:
+                            gone.add(article_id)
+                            break
+                if gone:
+                    meta["pending"] = [*meta.get("pending", []), *([a, None] for a in sorted(gone))]
+                    self._put_meta(meta)
+                    self.client.delete(self.articles, [_point_id("article", a) for a in gone], wait=True)
+                    self._finish_pending(meta)  # no live version: every passage and sentence goes
+            finally:
+                self._release(meta)
             return sorted(gone)
+
+    def _acquire(self) -> dict:
+        """Take the index's writer lease (in its meta point) and return the meta. A second writer
+        is refused while the lease is held; a writer that crashed loses it after LEASE_SECONDS."""
+        meta = self.read_manifest()
+        lease = meta.get("writer") or {}
+        if lease.get("id") not in (None, self._token) and lease.get("until", 0) > time.time():
+            raise IndexUnavailable(
+                f"Index '{self.name}' in Qdrant ({self.where}) is being written by another process; "
+                "try again when it has finished."
+            )
+        meta["writer"] = {"id": self._token, "until": time.time() + LEASE_SECONDS}
+        self._put_meta(meta)
+        self._renewed = time.monotonic()
+        return meta
+
+    def _renew(self) -> None:
+        if time.monotonic() - self._renewed > LEASE_SECONDS / 4:
+            lease = {"id": self._token, "until": time.time() + LEASE_SECONDS}
+            self.client.set_payload(self.articles, {"writer": lease}, points=[_META_ID], wait=True)
+            self._renewed = time.monotonic()
+
+    def _release(self, meta: dict) -> None:
+        meta["writer"] = None
+        self._put_meta(meta)
 
     def compact(self, embedder: TextEncoder | None = None) -> None:
         """Nothing to do: Qdrant merges its own segments (its optimizers run on every write)."""
@@ -237,7 +313,11 @@ class QdrantStore:
             self.passages, vectors_config={"dense": dot},
             sparse_vectors_config={"bm25": models.SparseVectorParams(modifier=models.Modifier.IDF)},
         )  # fmt: skip
-        self.client.create_collection(self.sentences, vectors_config={"plain": dot, "titled": dot})
+        self.client.create_collection(  # read back by id, never searched: no HNSW graph
+            self.sentences,
+            vectors_config={"plain": dot, "titled": dot},
+            hnsw_config=models.HnswConfigDiff(m=0),
+        )
         self.client.create_collection(self.articles, vectors_config={})
         keyword, when = models.PayloadSchemaType.KEYWORD, models.PayloadSchemaType.DATETIME
         indexed = [] if self.where.startswith("QA_QDRANT_PATH") else [  # local mode has no payload indexes
@@ -304,13 +384,10 @@ class QdrantStore:
         for article_id, _ in meta.get("pending", []):
             live = self.content_hash(article_id)
             stale = models.Filter(
-                must=[models.FieldCondition(key="article_id", match=models.MatchValue(value=article_id))],
-                must_not=[
-                    models.FieldCondition(key="content_hash", match=models.MatchValue(value=live or ""))
-                ],
+                must=[_condition("article_id", article_id)], must_not=[_condition("content_hash", live or "")]
             )
             for collection in (self.passages, self.sentences):
-                self.client.delete(collection, stale)
+                self.client.delete(collection, stale, wait=True)
         if meta.get("pending"):
             meta["pending"] = []
             self._recount(meta)
@@ -335,35 +412,40 @@ class QdrantStore:
 
     def _upsert(self, collection: str, points: list) -> None:
         for start in range(0, len(points), UPSERT_BATCH):
+            self._renew()
             self.client.upsert(collection, points[start : start + UPSERT_BATCH], wait=True)
 
 
 class _Articles(Mapping[str, Article]):
-    """Live articles by id, fetched from Qdrant on demand and kept (a loaded index is a snapshot)."""
+    """Live articles by id, fetched from Qdrant in batches and kept: a question reads the same
+    few articles many times. Another process may replace one meanwhile: `fetch(refresh=...)`
+    reads those again (a passage whose hash is not its cached article's says so)."""
 
     def __init__(self, store: QdrantStore):
         self._store = store
-        self._cache: dict[str, Article | None] = {}
+        self._cache: dict[str, Article] = {}
 
-    def fetch(self, ids: Iterable[str]) -> None:
-        missing = sorted({i for i in ids if i not in self._cache})
-        if not missing:
+    def fetch(self, ids: Iterable[str], refresh: Iterable[str] = ()) -> None:
+        again = set(refresh)
+        wanted = sorted({i for i in ids if i not in self._cache} | again)
+        if not wanted:
             return
+        if len(self._cache) + len(wanted) > MAX_CACHED_ARTICLES:
+            self._cache.clear()
         found = self._store.client.retrieve(
-            self._store.articles, [_point_id("article", i) for i in missing], with_payload=["article"]
+            self._store.articles, [_point_id("article", i) for i in wanted], with_payload=["article"]
         )
+        for article_id in again:
+            self._cache.pop(article_id, None)
         for point in found:
             article = Article.from_dict(point.payload["article"])
             self._cache[article.id] = article
-        for article_id in missing:
-            self._cache.setdefault(article_id, None)
 
     def __getitem__(self, article_id: str) -> Article:
         self.fetch([article_id])
-        article = self._cache.get(article_id)
-        if article is None:
+        if article_id not in self._cache:
             raise KeyError(article_id)
-        return article
+        return self._cache[article_id]
 
     def __iter__(self) -> Iterator[str]:
         offset = None
@@ -394,6 +476,11 @@ class QdrantIndex:
 
     @property
     def chunk_count(self) -> int:
+        """Read again at every question: other processes may write to the same index."""
+        meta = self.store._meta()
+        if meta is not None and meta["counts"] != self.manifest["counts"]:
+            self.manifest = meta
+            self._doc_freq.clear()
         return self.manifest["counts"]["chunks"]
 
     @property
@@ -423,17 +510,25 @@ class QdrantIndex:
             limit=k,
             with_payload=["article_id", "content_hash", "first", "last"],
         ).points  # fmt: skip  (Qdrant scores rank r, from 1, as 1 / (r + k - 1))
-        self.articles.fetch(p.payload["article_id"] for p in found)
+        ids = [p.payload["article_id"] for p in found]
+        self.articles.fetch(ids)
+        changed = {p.payload["article_id"] for p in found if not self._live(p.payload)}
+        self.articles.fetch(ids, refresh=changed)  # replaced since they were cached?
         hits = []
         for point in found:
-            article = self.articles.get(point.payload["article_id"])
-            if article is None or article.content_hash != point.payload["content_hash"]:
+            if not self._live(point.payload):
                 continue  # a version being written or replaced: not live
+            article = self.articles[point.payload["article_id"]]
             first, last = point.payload["first"], point.payload["last"]
             hits.append((Chunk(article.id, first, last, article.span_text(first, last)), point.score))
         return hits
 
+    def _live(self, payload: dict) -> bool:
+        article = self.articles.get(payload["article_id"])
+        return article is not None and article.content_hash == payload["content_hash"]
+
     def idf(self, term: str) -> float:
+        """From the number of passages holding the term (an indexed payload count on a server)."""
         if term not in self._doc_freq:
             from qdrant_client import models
 
@@ -445,7 +540,15 @@ class QdrantIndex:
 
     def stored_sentence_vectors(self, keys: list[tuple[str, int]]) -> np.ndarray:
         self.articles.fetch(a for a, _ in keys)
-        ids = [_point_id("sentence", a, self.articles[a].content_hash, i) for a, i in keys]
+        ids = []
+        for article_id, i in keys:
+            article = self.articles.get(article_id)
+            if article is None:
+                raise IndexUnavailable(
+                    f"Index '{self.name}' changed while this question was answered "
+                    f"(article {article_id} was deleted): please ask again."
+                )
+            ids.append(_point_id("sentence", article_id, article.content_hash, i))
         found = {
             p.id: p.vector
             for p in self.store.client.retrieve(
@@ -455,13 +558,15 @@ class QdrantIndex:
         out = np.empty((len(keys), 2, self.manifest["embedder"]["dim"]), dtype=np.float32)
         for n, point_id in enumerate(ids):
             if point_id not in found:
-                raise KeyError(keys[n])
+                raise IndexUnavailable(
+                    f"Index '{self.name}' changed while this question was answered "
+                    f"(article {keys[n][0]} was replaced or deleted): please ask again."
+                )
             out[n, 0], out[n, 1] = found[point_id]["plain"], found[point_id]["titled"]
         return out
 
     def passage(self, chunk_id: str) -> str:
-        article_id, span = chunk_id.rsplit(":", 1)
-        first, last = (int(v) for v in span.split("-"))
+        article_id, first, last = Chunk.parse_id(chunk_id)
         return passage_text(self.articles[article_id], first, last)
 
     def close(self) -> None:
@@ -480,10 +585,24 @@ def _bm25_vector(tokens: list[str], average_length: float):  # noqa: ANN202 - a 
     return models.SparseVector(indices=list(weights), values=list(weights.values()))
 
 
+def _condition(key: str, value: str):  # noqa: ANN202 - a qdrant FieldCondition
+    from qdrant_client import models
+
+    return models.FieldCondition(key=key, match=models.MatchValue(value=value))
+
+
 def _match(key: str, value: str):  # noqa: ANN202 - a qdrant Filter
     from qdrant_client import models
 
-    return models.Filter(must=[models.FieldCondition(key=key, match=models.MatchValue(value=value))])
+    return models.Filter(must=[_condition(key, value)])
+
+
+def _is_index_name(name: str) -> bool:
+    try:
+        validate_name(name)
+    except IndexUnavailable:
+        return False
+    return True
 
 
 def _match_any(key: str, values: list[str]):  # noqa: ANN202 - a qdrant FilterSelector

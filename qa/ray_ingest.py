@@ -2,10 +2,11 @@
 
 Files are read and split into sentences by Ray Data tasks (`flat_map`), and passages and
 sentences are embedded by `map_batches` over a pool of Ray actors, each holding its own
-embedder. The driver then writes through `IndexStore.ingest`, exactly as a plain ingest does,
-so deduplication, replacement of changed articles and the one atomic commit stay in one place;
-only where the vectors are computed changes. Without an address a local Ray is started
-(`ray.init()`); with one, every node needs this package installed (the actors import it).
+embedder. The driver then writes through the configured store's `ingest` (`qa.store`), as a
+plain ingest does, so deduplication, replacement of changed articles and the commit stay in
+one place; only where the vectors are computed changes. Without an address a local Ray is
+started (`ray.init()`); with one, every node needs this package, the embedder folder and the
+files on shared storage (the tasks open them where the driver found them).
 """
 
 from __future__ import annotations

@@ -59,3 +59,10 @@ class Chunk:
     @property
     def id(self) -> str:
         return f"{self.article_id}:{self.first}-{self.last}"
+
+    @staticmethod
+    def parse_id(chunk_id: str) -> tuple[str, int, int]:
+        """(article id, first, last) of a `Chunk.id`, as `Answer.retrieved` lists them."""
+        article_id, span = chunk_id.rsplit(":", 1)
+        first, last = (int(v) for v in span.split("-"))
+        return article_id, first, last

@@ -92,9 +92,9 @@ class Retriever:
         if not self.index.chunk_count:
             return Retrieval(query, [], [], n_evidence)
         query_vector = self.embedder.encode([query])[0]
-        found = self.index.hybrid_search(query_vector, terms(query), candidates, since)
-        chunks = [ChunkHit(chunk, score, rank) for rank, (chunk, score) in enumerate(found)]
         read = max(top_k, SENTENCE_CHUNKS)
+        found = self.index.hybrid_search(query_vector, terms(query), max(candidates, read), since)
+        chunks = [ChunkHit(chunk, score, rank) for rank, (chunk, score) in enumerate(found)]
         evidence = self._sentences(query, query_vector, chunks[:read])
         # The passages read closely are re-ordered by their best sentence.
         best: dict[int, float] = {}

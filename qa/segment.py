@@ -25,6 +25,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from qa.embed import TextEncoder
 from qa.lexical import LexicalIndex, terms
 from qa.records import Article, Chunk
 from qa.vectors import all_vectors, build_vector_index, prepare
@@ -57,6 +58,21 @@ def embedding_text(article: Article, chunk: Chunk) -> str:
 def passage_text(article: Article, first: int, last: int) -> str:
     """What a chunk of sentences `first..last` is embedded and BM25-indexed as."""
     return embedding_text(article, Chunk(article.id, first, last, article.span_text(first, last)))
+
+
+def sentence_texts(article: Article) -> tuple[list[str], list[str]]:
+    """What each sentence is embedded as: alone, and read with its title ("He said..." often
+    needs the headline)."""
+    plain = [article.sentence(i) for i in range(len(article.sentences))]
+    return plain, [f"{article.title}. {text}" for text in plain]
+
+
+def encode_sentences(
+    embedder: TextEncoder, plain: list[str], titled: list[str], progress: bool = False
+) -> np.ndarray:
+    """(n, 2, dim): each sentence alone and with its title, as segments store them."""
+    encoded = embedder.encode(plain + titled, progress=progress)
+    return np.stack([encoded[: len(plain)], encoded[len(plain) :]], axis=1)
 
 
 def write_segment(

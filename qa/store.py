@@ -22,7 +22,7 @@ import numpy as np
 
 from qa.embed import TextEncoder
 from qa.records import Article, Chunk
-from qa.segment import passage_text, text_hash
+from qa.segment import encode_sentences, passage_text, sentence_texts, text_hash
 from qa.split import chunk_article, split_sentences
 
 if TYPE_CHECKING:
@@ -173,26 +173,24 @@ def embed_batch(
     progress: bool = False, report: IngestReport | None = None,
 ) -> EmbeddedBatch:  # fmt: skip
     """Split articles into passages and embed passages and sentences (alone and with their
-    title), in one `encode` call so a distributed encoder (`qa.ray_ingest`) runs one job."""
+    title). Two `encode` calls, passages then sentences, as every index so far was built: the
+    int8 embedder quantises activations per batch, so batching decides the last digits."""
     chunks = [
         (n, c.first, c.last)
         for n, article in enumerate(articles)
         for c in chunk_article(article, chunk_chars, chunk_overlap)
     ]
-    texts = [passage_text(articles[n], first, last) for n, first, last in chunks]
+    chunk_vectors = embedder.encode([passage_text(articles[n], f, last) for n, f, last in chunks], progress)
     plain, titled = [], []
     for article in articles:
         p, t = sentence_texts(article)
         plain += p
         titled += t
-    vectors = embedder.encode(texts + plain + titled, progress=progress)
-    sentence_vectors = np.stack(
-        [vectors[len(texts) : len(texts) + len(plain)], vectors[len(texts) + len(plain) :]], axis=1
-    ).astype(np.float16)
+    sentence_vectors = encode_sentences(embedder, plain, titled, progress).astype(np.float16)
     if report is not None:
         report.chunks_embedded = len(chunks)
         report.sentences_embedded = len(plain)
-    return EmbeddedBatch(articles, chunks, vectors[: len(texts)], sentence_vectors)
+    return EmbeddedBatch(articles, chunks, chunk_vectors, sentence_vectors)
 
 
 def fuse_ranks(rankings: list[list[int]], k: int) -> list[tuple[int, float]]:
@@ -203,17 +201,6 @@ def fuse_ranks(rankings: list[list[int]], k: int) -> list[tuple[int, float]]:
         for rank, key in enumerate(ranking, start=1):
             fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + rank)
     return sorted(fused.items(), key=lambda item: -item[1])[:k]
-
-
-def sentence_texts(article: Article) -> tuple[list[str], list[str]]:
-    """What each sentence is embedded as: alone, and read with its title ("He said..." often
-    needs the headline)."""
-    plain = [article.sentence(i) for i in range(len(article.sentences))]
-    return plain, [with_title(article, text) for text in plain]
-
-
-def with_title(article: Article, sentence: str) -> str:
-    return f"{article.title}. {sentence}"
 
 
 def published_on(article_published: str | None) -> date | None:

@@ -158,3 +158,55 @@ def test_a_qdrant_write_that_fails_midway_leaves_the_live_version_whole(
     assert any(
         "painted blue" in text for text in _evidence(settings, embedder, "Who painted the Tallport bridge?")
     )
+
+
+def test_qdrant_writers_take_turns_and_readers_follow_other_writers(
+    tmp_path: Path, corpus_dir: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.qdrant_store as qdrant
+
+    settings = _settings("qdrant", tmp_path)
+    _ingest(settings, embedder, [corpus_dir])
+    reader = open_store(settings).load(embedder)  # an app that loaded the index earlier
+    question = "Who led the restoration of the harbour bridge?"
+    assert "Mira Solberg" in Retriever(reader, embedder).retrieve(question, 3, 40, 4).evidence[0].text
+
+    other = open_store(settings)  # another process's writer: its own lease token
+    other._acquire()
+    with pytest.raises(IndexUnavailable, match="being written by another process"):
+        open_store(settings).delete([str(corpus_dir / "storm.html")])
+    monkeypatch.setattr(qdrant, "LEASE_SECONDS", 0)  # the other writer stopped renewing: crashed
+    other._acquire()
+    (corpus_dir / "harbour.md").write_text(
+        "# Harbour bridge\n\nEngineer Ola Berg led the harbour bridge repairs.\n"
+    )
+    assert "1 replaced" in _ingest(settings, embedder, [corpus_dir]).summary()
+    # The reader's cached article is stale: the new version's passages tell it to read it again.
+    found = Retriever(reader, embedder).retrieve(question, 3, 40, 4)
+    assert any("Ola Berg" in e.text for e in found.evidence)
+    assert not any("Mira Solberg" in e.text for e in found.evidence)
+    assert reader.chunk_count == open_store(settings).read_manifest()["counts"]["chunks"]
+
+
+def test_a_qdrant_delete_that_fails_midway_is_finished_by_the_next_write(
+    tmp_path: Path, corpus_dir: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa.qdrant_store import QdrantStore
+
+    settings = _settings("qdrant", tmp_path)
+    _ingest(settings, embedder, [corpus_dir])
+    finish = QdrantStore._finish_pending
+
+    def crash(self: QdrantStore, meta: dict) -> None:
+        raise RuntimeError("connection lost")  # the article points are gone, its passages not yet
+
+    monkeypatch.setattr(QdrantStore, "_finish_pending", crash)
+    with pytest.raises(RuntimeError):
+        open_store(settings).delete([str(corpus_dir / "storm.html")])
+    monkeypatch.setattr(QdrantStore, "_finish_pending", finish)
+    assert not any("Storm Ada" in t for t in _evidence(settings, embedder, "Storm Ada winds Port Elric"))
+    assert "0 added" in _ingest(settings, embedder, [corpus_dir / "harbour.md"]).summary()
+    store = open_store(settings)
+    counts = store.read_manifest()["counts"]
+    assert counts["articles"] == 3
+    assert counts["chunks"] == store.client.count(store.passages, exact=True).count  # no orphans left
