@@ -92,48 +92,27 @@ class Generator:
             n_prompt = llm.n_tokens
             after_prompt = self._last_logprobs()
             results = []
-            try:
-                for text in continuations:
-                    pieces = llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False)
-                    if not pieces:
-                        results.append(float("-inf"))
-                        continue
-                    llm.n_tokens = n_prompt
-                    following = self._logprobs_after(pieces[:-1], pieces[1:]) if len(pieces) > 1 else []
-                    results.append(float(after_prompt[pieces[0]]) + sum(following))
-            finally:
+            for text in continuations:
+                pieces = llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False)
+                if not pieces:
+                    results.append(float("-inf"))
+                    continue
+                total = float(after_prompt[pieces[0]])
                 llm.n_tokens = n_prompt
-                llm._requires_eval = True  # logits now belong to a candidate, not the prompt
+                for previous, following in zip(pieces, pieces[1:], strict=False):
+                    llm.eval([previous])
+                    total += float(self._last_logprobs()[following])
+                results.append(total)
+            llm.n_tokens = n_prompt
+            llm._requires_eval = True  # logits now belong to a candidate, not the prompt
         return results
-
-    def _logprobs_after(self, tokens: list[int], targets: list[int]) -> list[float]:
-        """Evaluate `tokens` in one batch and return, for each, the log-probability of the
-        target that follows it: one decode per candidate instead of one per token."""
-        llm = self.llm
-        vocabulary = llm.n_vocab()
-        scores = []
-        llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
-        for start in range(0, len(tokens), llm.n_batch):
-            batch = tokens[start : start + llm.n_batch]
-            llm._batch.set_batch(batch=batch, n_past=llm.n_tokens, logits_all=True)
-            llm._ctx.decode(llm._batch)
-            llm.input_ids[llm.n_tokens : llm.n_tokens + len(batch)] = batch
-            llm.n_tokens += len(batch)
-            for i, target in enumerate(targets[start : start + len(batch)]):
-                logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(vocabulary,))
-                scores.append(float(_log_softmax(logits)[target]))
-        return scores
 
     def _last_logprobs(self) -> np.ndarray:
         # llama-cpp-python keeps only the last row of logits when logits_all=False; read it
         # from the context directly (a full logits_all buffer would be n_ctx x 262k floats).
-        return _log_softmax(np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)))
+        logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),))
+        shifted = logits - logits.max()
+        return shifted - np.log(np.exp(shifted).sum())
 
     def complete(self, prompt: str, max_tokens: int, stop: list[str] | None = None) -> str:
         return "".join(self.stream(prompt, max_tokens, stop))
-
-
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Log-probabilities from one row of logits (shifted by the maximum: no overflow)."""
-    shifted = logits - logits.max()
-    return shifted - np.log(np.exp(shifted).sum())
