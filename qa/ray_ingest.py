@@ -129,7 +129,10 @@ class RayEncoder:
         context.enable_progress_bars = progress and sys.stdout.isatty()
         # Longest first, so each batch holds texts of similar length (little padding).
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        dataset = ray.data.from_items([{"row": i, "text": texts[i]} for i in order]).map_batches(
+        items = [{"row": i, "text": texts[i]} for i in order]
+        # Enough blocks that every actor gets work, few enough that Ray's per-block cost stays small.
+        blocks = max(self.workers, min(-(-len(texts) // EMBED_BATCH), 8 * self.workers))
+        dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
             _EmbedActor,
             fn_constructor_kwargs={
                 "model": self.model, "runtime": self.runtime, "cache_dir": str(self.cache_dir),
