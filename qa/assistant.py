@@ -20,7 +20,7 @@ from qa.config import MAX_QUESTION_CHARS, Settings
 from qa.decide import Judge, Policy, decide
 from qa.embed import Embedder
 from qa.errors import InvalidQuestion
-from qa.generate import Generator
+from qa.generate import Generator, RemoteGenerator
 from qa.index import IngestReport
 from qa.ingest import read_paths
 from qa.prompts import PromptLibrary
@@ -75,12 +75,17 @@ class Assistant:
         self.prompts = PromptLibrary(self.settings.prompts_dir)
         self._reload_lock = threading.Lock()
         self.embedder = Embedder.from_settings(self.settings)
+        if self.settings.llm_url:
+            self.generator  # noqa: B018 - an unreachable server is a start-up error, not a first-question one
         self._load_index()
 
     @cached_property
-    def generator(self) -> Generator:
-        """Loaded on first use: ingesting and retrieval do not need the model."""
+    def generator(self) -> Generator | RemoteGenerator:
+        """Loaded on first use: ingesting and retrieval do not need the model (a model server,
+        `QA_LLM_URL`, is checked at start-up instead)."""
         s = self.settings
+        if s.llm_url:
+            return RemoteGenerator(s.llm_url)
         return Generator(s.model_path, n_ctx=s.n_ctx, n_threads=s.n_threads)
 
     def use_index(self, name: str) -> None:

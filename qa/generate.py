@@ -6,6 +6,7 @@ model usable from a threaded server: llama.cpp contexts are not thread-safe.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import ModelError
+from qa.errors import ModelError, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,82 @@ class Generator:
         logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),))
         shifted = logits - logits.max()
         return shifted - np.log(np.exp(shifted).sum())
+
+    def complete(self, prompt: str, max_tokens: int, stop: list[str] | None = None) -> str:
+        return "".join(self.stream(prompt, max_tokens, stop))
+
+
+class RemoteGenerator:
+    """The same two methods on an OpenAI-compatible completions server (`QA_LLM_URL`):
+    llama-cpp-python's `python -m llama_cpp.server`, vLLM, or any server with `/v1/completions`.
+    Several app threads can ask at once: the server schedules them (no lock here).
+
+    Scoring a candidate needs the log-probabilities of given text, which the API offers only
+    as `echo` + `logprobs` on the prompt: vLLM answers that natively; llama-cpp-python's server
+    sorts the whole vocabulary in Python for every prompt token (about a minute per candidate
+    with Gemma's 262k tokens); llama.cpp's `llama-server` refuses `echo`. With the latter two,
+    use `QA_ANSWER_MODE=generate`, which only streams."""
+
+    def __init__(self, url: str, timeout: float = 120.0):
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.client = httpx.Client(base_url=self.url, timeout=timeout)
+        try:
+            response = self.client.get("/v1/models", timeout=10)
+            response.raise_for_status()
+            models = response.json().get("data") or [{}]
+        except (httpx.HTTPError, ValueError) as exc:
+            raise SettingsError(f"Cannot use the model server at QA_LLM_URL={url}: {exc}") from exc
+        self.model = models[0].get("id", "")
+        self.name = f"{Path(self.model).name or 'model'} at {self.url}"
+
+    def _post(self, body: dict) -> dict:
+        import httpx
+
+        try:
+            response = self.client.post("/v1/completions", json={"model": self.model, **body})
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ModelError(f"The model server at QA_LLM_URL={self.url} failed: {exc}") from exc
+
+    def stream(self, prompt: str, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
+        """Greedy, as in-process: temperature 0, no repetition penalty (llama.cpp's default is 1.1)."""
+        import httpx
+
+        body = {
+            "model": self.model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0.0,
+            "top_p": 1.0, "top_k": 1, "repeat_penalty": 1.0, "stop": stop or [], "stream": True,
+        }  # fmt: skip
+        try:
+            with self.client.stream("POST", "/v1/completions", json=body) as response:
+                response.raise_for_status()
+                for line in response.iter_lines():
+                    if not line.startswith("data:") or line.strip() == "data: [DONE]":
+                        continue
+                    text = json.loads(line[5:])["choices"][0].get("text", "")
+                    if text:
+                        yield text
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise ModelError(f"The model server at QA_LLM_URL={self.url} failed: {exc}") from exc
+
+    def score_continuations(self, prompt: str, continuations: list[str]) -> list[float]:
+        """Log-probability of each continuation after `prompt`: the echoed prompt's token
+        log-probabilities from where the continuation starts."""
+        results = []
+        for text in continuations:
+            full = prompt + " " + text.strip()
+            answer = self._post(
+                {"prompt": full, "max_tokens": 1, "temperature": 0.0, "echo": True, "logprobs": 1}
+            )
+            logprobs = answer["choices"][0]["logprobs"]
+            total = 0.0
+            for offset, logprob in zip(logprobs["text_offset"], logprobs["token_logprobs"], strict=False):
+                if offset >= len(prompt) and offset < len(full) and logprob is not None:
+                    total += logprob
+            results.append(total)
+        return results
 
     def complete(self, prompt: str, max_tokens: int, stop: list[str] | None = None) -> str:
         return "".join(self.stream(prompt, max_tokens, stop))

@@ -245,7 +245,8 @@ def build_app(assistant: Assistant, read_only: bool = False) -> gr.Blocks:
             choice.change(switch_index, choice, [stats, chat, sources], api_name=False)
             uploads.upload(do_upload, uploads, [upload_status, stats, choice], api_name=False)
         gr.api(api_ask, api_name="ask")
-    demo.queue(default_concurrency_limit=1, max_size=64)
+    # One in-process model answers one question at a time; a model server (QA_LLM_URL) schedules many.
+    demo.queue(default_concurrency_limit=8 if assistant.settings.llm_url else 1, max_size=64)
     return demo
 
 

@@ -1,0 +1,80 @@
+"""Generation on a model server (`QA_LLM_URL`): llama-cpp-python's OpenAI-compatible server with
+the packaged model, on a loopback port, against the same model in-process."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from qa.assistant import Assistant
+from qa.config import Settings
+from qa.errors import SettingsError
+from qa.generate import Generator, RemoteGenerator, default_model_path
+
+pytest.importorskip("sse_starlette")  # llama_cpp.server's own dependencies (in `.[dev]`)
+
+QUESTIONS = [
+    "Who is the Chinese foreign ministry spokeswoman?",
+    "Who will Xi Jinping meet in Russia?",
+    "In what year did the Soviet Union collapse?",
+]
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()),
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--seed", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if httpx.get(f"{url}/v1/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None:
+                pytest.fail("llama_cpp.server exited at start-up")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_answers_through_the_server_match_the_in_process_model(settings: Settings, server_url: str) -> None:
+    local = Assistant(settings=settings.replace(answer_mode="generate"))
+    remote = Assistant(settings=settings.replace(answer_mode="generate", llm_url=server_url))
+    assert isinstance(remote.generator, RemoteGenerator) and server_url in remote.generator.name
+    for question in QUESTIONS:
+        here, there = local.ask(question), remote.ask(question)
+        assert there.raw_output == here.raw_output
+        assert there.text == here.text and not there.abstained
+        assert [c.sentence for c in there.citations] == [c.sentence for c in here.citations]
+    pieces = list(remote.stream(QUESTIONS[0]))
+    assert len(pieces) > 2 and "Wang Wenbin" in pieces[-1].text  # text streamed, then the Answer
+
+
+def test_candidates_are_scored_by_the_server_as_in_process(server_url: str) -> None:
+    prompt = "The mayor of Riverton, Ana Ortiz, opened the bridge.\nQuestion: Who is the mayor?\nAnswer:"
+    candidates = ["Ana Ortiz", "the bridge"]
+    there = RemoteGenerator(server_url).score_continuations(prompt, candidates)
+    here = Generator().score_continuations(prompt, candidates)
+    assert there == pytest.approx(here, abs=0.05)
+    assert there[0] > there[1]
+
+
+def test_an_unreachable_server_is_a_start_up_error_naming_the_setting(settings: Settings) -> None:
+    with pytest.raises(SettingsError, match="QA_LLM_URL=http://127.0.0.1:9"):
+        Assistant(settings=settings.replace(llm_url="http://127.0.0.1:9"))
