@@ -57,11 +57,14 @@ def test_answers_through_the_server_match_the_in_process_model(settings: Setting
     local = Assistant(settings=settings.replace(answer_mode="generate"))
     remote = Assistant(settings=settings.replace(answer_mode="generate", llm_url=server_url))
     assert isinstance(remote.generator, RemoteGenerator) and server_url in remote.generator.name
+    answered = []
     for question in QUESTIONS:
         here, there = local.ask(question), remote.ask(question)
         assert there.raw_output == here.raw_output
-        assert there.text == here.text and not there.abstained
+        assert (there.text, there.abstained) == (here.text, here.abstained)
         assert [c.sentence for c in there.citations] == [c.sentence for c in here.citations]
+        answered.append(not there.abstained)
+    assert answered[:2] == [True, True]  # (the model's own year for the third is not in the article)
     pieces = list(remote.stream(QUESTIONS[0]))
     assert len(pieces) > 2 and "Wang Wenbin" in pieces[-1].text  # text streamed, then the Answer
 
