@@ -121,7 +121,8 @@ class Generator:
 
 class RemoteGenerator:
     """The same two methods on an OpenAI-compatible completions server (`QA_LLM_URL`):
-    llama-cpp-python's `python -m llama_cpp.server`, vLLM, or any server with `/v1/completions`.
+    llama-cpp-python's `python -m llama_cpp.server` (started with `--interrupt_requests False`,
+    else each new request cuts the one streaming), vLLM, or any server with `/v1/completions`.
     Several app threads can ask at once: the server schedules them (no lock here).
 
     Scoring a candidate needs the log-probabilities of given text, which the API offers only
