@@ -289,8 +289,8 @@ class IndexStore:
         return (self.path / "CURRENT").is_file()
 
     def load(
-        self, embedder: TextEncoder | None = None, _locked: bool = False, searchable: bool = True,
-        reuse: Index | None = None,
+        self, embedder: TextEncoder | None = None, reuse: Index | None = None, *, _locked: bool = False,
+        searchable: bool = True,
     ) -> Index:  # fmt: skip
         """Load the live manifest's segments; with `embedder`, refuse an index built by
         another model; with `reuse`, keep that index's open segments that did not change (a
@@ -374,7 +374,9 @@ class IndexStore:
         report = report or IngestReport()
         with self._lock():
             self._sweep()
-            previous = None if rebuild or not self.exists() else self.load(embedder, True, searchable=False)
+            previous = None
+            if not rebuild and self.exists():
+                previous = self.load(embedder, _locked=True, searchable=False)
             if previous is not None:
                 chunking = previous.manifest["chunking"]
                 chunk_chars, chunk_overlap = chunking["chunk_chars"], chunking["chunk_overlap"]
@@ -405,7 +407,7 @@ class IndexStore:
         """Remove articles (by id or by source) from search; returns the ids removed."""
         with self._lock():
             self._sweep()
-            index = self.load(embedder, True, searchable=False)
+            index = self.load(embedder, _locked=True, searchable=False)
             gone = set()
             for key in ids_or_sources:
                 article_id = key if key in index.articles else Article("", "", key).id
@@ -447,10 +449,10 @@ class IndexStore:
         entries = manifest["segments"]
         rows = sum(entry["chunks"] for entry in entries)
         if rows - manifest["counts"]["chunks"] > MAX_DELETED_SHARE * rows:
-            self._compact(self.load(embedder, True))
+            self._compact(self.load(embedder, _locked=True))
         elif len(entries) > MAX_SEGMENTS:
             largest = max(entries, key=lambda entry: entry["chunks"])["name"]
-            self._compact(self.load(embedder, True), {e["name"] for e in entries} - {largest})
+            self._compact(self.load(embedder, _locked=True), {e["name"] for e in entries} - {largest})
 
     def _compact(self, index: Index, names: set[str] | None = None) -> None:
         """Merge the segments `names` (default: all) into one, without deleted articles."""
