@@ -27,7 +27,7 @@ from qa.prompts import PromptLibrary
 from qa.question import classify
 from qa.records import Article
 from qa.retrieve import Retrieval, Retriever
-from qa.store import SearchIndex, open_store
+from qa.store import SearchIndex, open_store, published_on
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,12 @@ def parse_since(since: date | str | None) -> date | None:
     """A "published since" filter from a date or an ISO day ("2024-05-01")."""
     if since is None or isinstance(since, date):
         return since
-    text = str(since).strip()
-    if not text:
+    if not str(since).strip():
         return None
-    try:
-        return date.fromisoformat(text[:10]) if len(text) >= 10 else date.fromisoformat(text)
-    except ValueError:
-        raise InvalidQuestion(f"'since' must be a day like 2024-05-01, not {since!r}.") from None
+    day = published_on(str(since))  # read as articles' own dates are
+    if day is None:
+        raise InvalidQuestion(f"'since' must be a day like 2024-05-01, not {since!r}.")
+    return day
 
 
 def validate_question(question: str) -> str:

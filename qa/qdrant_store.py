@@ -536,7 +536,8 @@ class QdrantIndex:
             self._doc_freq[term] = self.store.client.count(
                 self.store.passages, count_filter=models.Filter(must=[condition]), exact=True
             ).count
-        return LexicalIndex.idf_of(self._doc_freq[term], max(1, self.chunk_count))
+        # Counts as of this question (`chunk_count` re-reads them once per question, not per term).
+        return LexicalIndex.idf_of(self._doc_freq[term], max(1, self.manifest["counts"]["chunks"]))
 
     def stored_sentence_vectors(self, keys: list[tuple[str, int]]) -> np.ndarray:
         self.articles.fetch(a for a, _ in keys)
