@@ -11,13 +11,13 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from qa.answer import ABSTAIN_TEXT, Answer
 from qa.cite import answer_text, citations_for
 from qa.config import MAX_QUESTION_CHARS, Settings
-from qa.decide import Judge, Policy, decide
+from qa.decide import Policy, decide
 from qa.embed import Embedder
 from qa.errors import InvalidQuestion
 from qa.generate import Generator, RemoteGenerator
@@ -172,7 +172,7 @@ class Assistant:
         retrieved_at = time.perf_counter()
         s = self.settings
         policy = Policy.from_settings(s)
-        raw = None
+        raw, judge = None, None
         if retrieval.evidence and retrieval.best_support >= s.min_support and form.wants_phrase:
             prompt = self.prompts.render("answer", question=question, evidence=retrieval.evidence)
             pieces = []
@@ -180,7 +180,8 @@ class Assistant:
                 pieces.append(piece)
                 yield piece
             raw = "".join(pieces)
-        decision = decide(form, question, retrieval, raw, self._judge(question, retrieval), policy)
+            judge = partial(self.generator.score_continuations, prompt)  # the prompt is still cached
+        decision = decide(form, question, retrieval, raw, judge, policy)
         answer = Answer(
             question=question,
             text=ABSTAIN_TEXT,
@@ -208,17 +209,6 @@ class Assistant:
             "total_s": round(finished - started, 4),
         }
         yield answer
-
-    def _judge(self, question: str, retrieval: Retrieval) -> Judge:
-        """Scores candidate phrases by the model's likelihood of each as the answer, given
-        only the sentence it comes from."""
-
-        def judge(position: int, texts: list[str]) -> list[float]:
-            sentence = retrieval.sentences[position]
-            prompt = self.prompts.render("answer", question=question, evidence=[sentence])
-            return self.generator.score_continuations(prompt, texts)
-
-        return judge
 
 
 _cache: dict[tuple, Assistant] = {}

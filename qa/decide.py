@@ -8,7 +8,8 @@ The policy:
 2. Why / how / what-happened questions are answered by the best evidence sentence, quoted.
 3. Otherwise the candidates (entities and noun phrases of the evidence, and the model's own
    phrase when a sentence carries it) that fit the question's answer type are scored by the
-   model's likelihood of each as the answer given its sentence, how often the evidence repeats
+   model's likelihood of each as the answer after the prompt it answered (all the evidence, so
+   no second prompt is read), how often the evidence repeats
    it, whether the model wrote it, how well its kind fits, and how many of its words the
    question already says. No candidate of a fitting kind: the best sentence answers instead.
 4. The chosen phrase is withheld when its sentence is off the question (`min_support`) or
@@ -28,8 +29,9 @@ from qa.question import AnswerType, QuestionForm
 from qa.retrieve import Retrieval
 from qa.textnorm import contains_phrase, normalize, words
 
-# (sentence position, candidate texts) -> log-probability of each text as the answer.
-Judge = Callable[[int, list[str]], list[float]]
+# (candidate texts, bonus) -> the model's log-probability of each as its answer to the evidence
+# prompt; only the best bonus + log-probability must be exact (`Generator.score_continuations`).
+Judge = Callable[[list[str], list[float]], list[float]]
 
 # Candidates the model judges: the model's own phrase, then those of the best-ranked sentences.
 # 20 answers as 40 did on dev and val, with half the model calls; short-listing by the features
@@ -114,12 +116,7 @@ def decide(
         return _sentence_answer(retrieval, policy, f"no {form.answer_type.value} in the evidence")
     evidence_texts = [e.text for e in evidence]
     typed = sorted(typed, key=lambda c: (not c.generated, c.sentence))[:MAX_JUDGED]
-    if judge is not None:
-        for position in sorted({c.sentence for c in typed}):
-            group = [c for c in typed if c.sentence == position]
-            for c, logprob in zip(group, judge(position, [c.text for c in group]), strict=True):
-                c.logprob = logprob
-    ranked = rank(typed, question, evidence_texts, policy.weights)
+    ranked = rank(typed, question, evidence_texts, policy.weights, judge)
     best = ranked[0]
     decision = _phrase(best.text, [best.sentence], round(best.score, 4), retrieval, policy)
     decision.candidates = ranked
@@ -127,32 +124,47 @@ def decide(
 
 
 def rank(
-    candidates: list[Candidate], question: str, evidence: list[str], weights: Weights
-) -> list[Candidate]:
+    candidates: list[Candidate], question: str, evidence: list[str], weights: Weights,
+    judge: Judge | None = None,
+) -> list[Candidate]:  # fmt: skip
     """Order candidates by their weighted features. A short form of a longer candidate
-    ("Biden" of "Joe Biden") is the same entity: its evidence counts for the longer form."""
+    ("Biden" of "Joe Biden") is the same entity: its evidence counts for the longer form.
+    The model's likelihood, the one costly feature, comes last, told what the rest already
+    gives each text so that only the winner's must be read to the end (others may show an
+    upper bound)."""
     asked = set(words(question))
     texts = [words(c.text) for c in candidates]
     mentions = [
         sum(1.0 / (1 + i) for i, sentence in enumerate(evidence) if contains_phrase(sentence, c.text))
         for c in candidates
     ]
-    ranked = []
+    groups: list[tuple[Candidate, list[int], float]] = []
     for i, candidate in enumerate(candidates):
         if any(_is_short_form(texts[i], other) for other in texts):
             continue  # counted with its long form
         group = [j for j, other in enumerate(texts) if j == i or _is_short_form(other, texts[i])]
-        features = {
-            "logprob": max(candidates[j].logprob for j in group),
+        candidate.features = {
             "repeated": sum(mentions[j] for j in group),
             "generated": float(any(candidates[j].generated for j in group)),
             "fit": candidate.fit,
             "asked": -sum(t in asked for t in texts[i]) / max(1, len(texts[i])),
         }
-        candidate.features = features
-        candidate.score = sum(getattr(weights, name) * value for name, value in features.items())
-        ranked.append(candidate)
-    return sorted(ranked, key=lambda c: -c.score)
+        rest = sum(getattr(weights, name) * value for name, value in candidate.features.items())
+        groups.append((candidate, group, rest))
+    if judge is not None and weights.logprob > 0:
+        bonus: dict[str, float] = {}  # per text: the most the other features give a group it is in
+        for _, group, rest in groups:
+            for j in group:
+                text = candidates[j].text
+                bonus[text] = max(bonus.get(text, float("-inf")), rest / weights.logprob)
+        judged = list(bonus)
+        logprobs = dict(zip(judged, judge(judged, [bonus[t] for t in judged]), strict=True))
+        for c in candidates:
+            c.logprob = logprobs.get(c.text, c.logprob)
+    for candidate, group, rest in groups:
+        candidate.features["logprob"] = max(candidates[j].logprob for j in group)
+        candidate.score = rest + weights.logprob * candidate.features["logprob"]
+    return sorted((c for c, _, _ in groups), key=lambda c: -c.score)
 
 
 def _add_generated(candidates: list[Candidate], phrase: str, position: int, texts: dict[int, str]) -> None:

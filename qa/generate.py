@@ -74,12 +74,20 @@ class Generator:
                 if text:
                     yield text
 
-    def score_continuations(self, prompt: str, continuations: list[str]) -> list[float]:
+    def score_continuations(
+        self, prompt: str, continuations: list[str], bonus: list[float] | None = None
+    ) -> list[float]:
         """Log-probability of each continuation after `prompt`.
 
         Only the part of the prompt that differs from the previous call is evaluated, and each
         continuation reuses the prompt's KV cache, so scoring many short prompts that share a
-        few-shot prefix costs little more than reading them once."""
+        few-shot prefix costs little more than reading them once.
+
+        With `bonus`, only the best `bonus[i] + logprob[i]` must be exact: continuations are
+        read in order of their first token's bound, and one whose bound (a log-probability
+        only falls as tokens are added) drops below the best finished one stops there; its
+        partial log-probability, an upper bound, is returned. The winner is unchanged, and
+        most candidates cost no model call at all."""
         llm = self.llm
         with self.lock:
             tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
@@ -92,18 +100,23 @@ class Generator:
             llm.eval(tokens[common:])
             n_prompt = llm.n_tokens
             after_prompt = self._last_logprobs()
-            results = []
-            for text in continuations:
-                pieces = llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False)
-                if not pieces:
-                    results.append(float("-inf"))
-                    continue
-                total = float(after_prompt[pieces[0]])
+            pieces = [
+                llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False) for text in continuations
+            ]
+            results = [float(after_prompt[p[0]]) if p else float("-inf") for p in pieces]
+            extra = bonus or [0.0] * len(pieces)
+            best = float("-inf")
+            for i in sorted(range(len(pieces)), key=lambda i: -(extra[i] + results[i])):
+                if bonus is not None and extra[i] + results[i] < best:
+                    break  # read in bound order: no later one can win either
                 llm.n_tokens = n_prompt
-                for previous, following in zip(pieces, pieces[1:], strict=False):
+                for previous, following in zip(pieces[i], pieces[i][1:], strict=False):
                     llm.eval([previous])
-                    total += float(self._last_logprobs()[following])
-                results.append(total)
+                    results[i] += float(self._last_logprobs()[following])
+                    if bonus is not None and extra[i] + results[i] < best:
+                        break
+                else:
+                    best = max(best, extra[i] + results[i])
             llm.n_tokens = n_prompt
             llm._requires_eval = True  # logits now belong to a candidate, not the prompt
         return results
@@ -175,9 +188,11 @@ class RemoteGenerator:
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             raise ModelError(f"The model server at QA_LLM_URL={self.url} failed: {exc}") from exc
 
-    def score_continuations(self, prompt: str, continuations: list[str]) -> list[float]:
+    def score_continuations(
+        self, prompt: str, continuations: list[str], bonus: list[float] | None = None
+    ) -> list[float]:
         """Log-probability of each continuation after `prompt`: the echoed prompt's token
-        log-probabilities from where the continuation starts."""
+        log-probabilities from where the continuation starts. All exact (`bonus` unused)."""
         results = []
         for text in continuations:
             full = prompt + " " + text.strip()

@@ -38,7 +38,7 @@ from qa.embed import TextEncoder
 from qa.errors import IndexUnavailable
 from qa.lexical import LexicalIndex
 from qa.records import Article, Chunk
-from qa.segment import Segment, embedding_text, encode_sentences, passage_text, sentence_texts, write_segment
+from qa.segment import Segment, embedding_text, encode_sentences, passage_text, write_segment
 from qa.store import embed_batch, fuse_ranks, plan_ingest, published_on
 from qa.vectors import all_vectors
 
@@ -535,12 +535,7 @@ class IndexStore:
             if (old / "sentence_vectors.npy").is_file() or embedder is None:
                 sentence_vectors = np.load(old / "sentence_vectors.npy")
             else:
-                texts = [sentence_texts(a) for a in articles]
-                sentence_vectors = encode_sentences(
-                    embedder,
-                    [t for plain, _ in texts for t in plain],
-                    [t for _, titled in texts for t in titled],
-                ).astype(np.float16)
+                sentence_vectors = encode_sentences(embedder, articles).astype(np.float16)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise IndexUnavailable(
                 f"Index '{self.name}' is in an older format that cannot be converted ({exc}). Rebuild "

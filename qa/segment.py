@@ -8,8 +8,9 @@ segments later. Layout of `s000004/`:
                           row, the article as JSON): random access without holding text in memory
     chunks.npy            int32 (chunks, 3): article row, first sentence, last sentence
     vectors.faiss         chunk vectors, row i = chunk i (exact or IVF by size, qa.vectors)
-    sentence_vectors.npy  float16 (sentences, 2, dim): each sentence alone and with its title,
-                          in article-row order (memory-mapped when read)
+    sentence_vectors.npy  float16 (sentences, 2, dim): each sentence alone and with its title
+                          (sentence + title vector, normalised), in article-row order
+                          (memory-mapped when read)
     lexical/              BM25 over the chunks (qa.lexical)
 """
 
@@ -60,19 +61,21 @@ def passage_text(article: Article, first: int, last: int) -> str:
     return embedding_text(article, Chunk(article.id, first, last, article.span_text(first, last)))
 
 
-def sentence_texts(article: Article) -> tuple[list[str], list[str]]:
-    """What each sentence is embedded as: alone, and read with its title ("He said..." often
-    needs the headline)."""
-    plain = [article.sentence(i) for i in range(len(article.sentences))]
-    return plain, [f"{article.title}. {text}" for text in plain]
-
-
-def encode_sentences(
-    embedder: TextEncoder, plain: list[str], titled: list[str], progress: bool = False
-) -> np.ndarray:
-    """(n, 2, dim): each sentence alone and with its title, as segments store them."""
-    encoded = embedder.encode(plain + titled, progress=progress)
-    return np.stack([encoded[: len(plain)], encoded[len(plain) :]], axis=1)
+def encode_sentences(embedder: TextEncoder, articles: list[Article], progress: bool = False) -> np.ndarray:
+    """(n, 2, dim): each sentence alone and read with its title ("He said..." often needs the
+    headline), in article order, as segments store them. The titled vector is the normalised sum
+    of the sentence's vector and its title's, not an encoding of "title. sentence": one encoding
+    per sentence instead of two, and it ranks evidence as well (README, "Measured")."""
+    plain = [a.sentence(i) for a in articles for i in range(len(a.sentences))]
+    titles = list(dict.fromkeys(a.title for a in articles))
+    encoded = embedder.encode(plain + titles, progress=progress)
+    sentences, title_vectors = encoded[: len(plain)], dict(zip(titles, encoded[len(plain) :], strict=True))
+    titled = sentences + np.repeat(
+        np.stack([title_vectors[a.title] for a in articles]) if articles else sentences[:0],
+        [len(a.sentences) for a in articles], axis=0,
+    )  # fmt: skip
+    titled /= np.maximum(np.linalg.norm(titled, axis=1, keepdims=True), 1e-12)
+    return np.stack([sentences, titled], axis=1)
 
 
 def write_segment(

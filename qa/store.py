@@ -22,7 +22,7 @@ import numpy as np
 
 from qa.embed import TextEncoder
 from qa.records import Article, Chunk
-from qa.segment import encode_sentences, passage_text, sentence_texts, text_hash
+from qa.segment import encode_sentences, passage_text, text_hash
 from qa.split import chunk_article, split_sentences
 
 if TYPE_CHECKING:
@@ -173,23 +173,18 @@ def embed_batch(
     progress: bool = False, report: IngestReport | None = None,
 ) -> EmbeddedBatch:  # fmt: skip
     """Split articles into passages and embed passages and sentences (alone and with their
-    title). Two `encode` calls, passages then sentences, as every index so far was built: the
-    int8 embedder quantises activations per batch, so batching decides the last digits."""
+    title). Two `encode` calls, passages then sentences and titles: the int8 embedder
+    quantises activations per batch, so batching decides the last digits."""
     chunks = [
         (n, c.first, c.last)
         for n, article in enumerate(articles)
         for c in chunk_article(article, chunk_chars, chunk_overlap)
     ]
     chunk_vectors = embedder.encode([passage_text(articles[n], f, last) for n, f, last in chunks], progress)
-    plain, titled = [], []
-    for article in articles:
-        p, t = sentence_texts(article)
-        plain += p
-        titled += t
-    sentence_vectors = encode_sentences(embedder, plain, titled, progress).astype(np.float16)
+    sentence_vectors = encode_sentences(embedder, articles, progress).astype(np.float16)
     if report is not None:
         report.chunks_embedded = len(chunks)
-        report.sentences_embedded = len(plain)
+        report.sentences_embedded = len(sentence_vectors)
     return EmbeddedBatch(articles, chunks, chunk_vectors, sentence_vectors)
 
 

@@ -42,3 +42,17 @@ def test_generation_after_scoring_is_unchanged(generator: Generator) -> None:
 def test_the_answer_in_the_sentence_is_more_likely_than_a_distractor(generator: Generator) -> None:
     name, place, _ = generator.score_continuations(PROMPT, CANDIDATES)
     assert name > place
+
+
+def test_scoring_with_a_bonus_reads_only_what_can_win(generator: Generator) -> None:
+    texts = ["Ana Ortiz", "Mayor Ana Ortiz of Riverton", "the Old Mill bridge in Riverton", "Riverton"]
+    bonus = [0.0, 0.0, -5.0, 0.0]
+    generator.score_continuations(PROMPT, texts)  # both calls below then re-read only the last token
+    exact = generator.score_continuations(PROMPT, texts)
+    pruned = generator.score_continuations(PROMPT, texts, bonus)
+    best = max(range(len(texts)), key=lambda i: bonus[i] + exact[i])
+    assert max(range(len(texts)), key=lambda i: bonus[i] + pruned[i]) == best
+    assert pruned[best] == exact[best]
+    # The others are the log-probability of as much as was read: never below the exact one.
+    assert all(p >= e for p, e in zip(pruned, exact, strict=True))
+    assert any(p > e + 0.5 for p, e in zip(pruned, exact, strict=True))  # something was cut short

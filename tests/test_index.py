@@ -214,18 +214,17 @@ def test_sentence_vectors_are_stored_once_and_kept_for_unchanged_articles(
 ) -> None:
     import numpy as np
 
-    from qa.index import sentence_texts
-
     store = IndexStore(tmp_path, "news")
     first = _ingest(store, [corpus_dir], embedder)
     index = store.load(embedder)
     assert first.sentences_embedded == index.sentence_count == len(index.segments[0].sentence_vectors)
     for article in index.articles.values():
-        plain, titled = sentence_texts(article)
-        fresh = embedder.encode(plain + titled)
-        keys = [(article.id, i) for i in range(len(plain))]
-        stored = index.stored_sentence_vectors(keys)
-        expected = np.stack([fresh[: len(plain)], fresh[len(plain) :]], axis=1)
+        plain = [article.sentence(i) for i in range(len(article.sentences))]
+        fresh = embedder.encode([*plain, article.title])
+        titled = fresh[:-1] + fresh[-1]
+        titled /= np.linalg.norm(titled, axis=1, keepdims=True)
+        stored = index.stored_sentence_vectors([(article.id, i) for i in range(len(plain))])
+        expected = np.stack([fresh[:-1], titled], axis=1)
         # Equal up to int8 rounding: activations are quantised per batch.
         assert (stored * expected).sum(axis=-1).min() > 0.98
     (corpus_dir / "harbour.md").write_text(

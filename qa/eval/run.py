@@ -83,9 +83,9 @@ def load_pack(folder: Path) -> Pack:
 def corpus_index_name(pack: Pack, settings: Settings, embedder: Embedder) -> str:
     """Index name keyed by the corpus bytes and everything that shapes the vectors."""
     digest = hashlib.sha256()
-    # "sentence-vectors": indexes that store them (older ones would be re-encoded per question).
+    # "titled-sum": indexes whose titled sentence vectors are sentence + title vectors.
     digest.update(
-        f"{embedder.name}|{embedder.runtime}|{settings.chunk_chars}|{settings.chunk_overlap}|sentence-vectors".encode()
+        f"{embedder.name}|{embedder.runtime}|{settings.chunk_chars}|{settings.chunk_overlap}|titled-sum".encode()
     )
     for root in pack.corpus:
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
