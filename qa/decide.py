@@ -29,9 +29,10 @@ from qa.question import AnswerType, QuestionForm
 from qa.retrieve import Retrieval
 from qa.textnorm import contains_phrase, normalize, words
 
-# (candidate texts, bonus) -> the model's log-probability of each as its answer to the evidence
-# prompt; only the best bonus + log-probability must be exact (`Generator.score_continuations`).
-Judge = Callable[[list[str], list[float]], list[float]]
+# (candidate texts, bonus or None) -> the model's log-probability of each as its answer to the
+# evidence prompt; with a bonus only the best bonus + log-probability must be exact
+# (`Generator.score_continuations`).
+Judge = Callable[[list[str], list[float] | None], list[float]]
 
 # Candidates the model judges: the model's own phrase, then those of the best-ranked sentences.
 # 20 answers as 40 did on dev and val, with half the model calls; short-listing by the features
@@ -58,6 +59,8 @@ class Decision:
     score: float | None = None
     support: float = 0.0
     reason: str = ""
+    # Ranked; only the first one's likelihood and score are exact (`rank`: the others may
+    # show the upper bound at which the model stopped reading them).
     candidates: list[Candidate] = field(default_factory=list)
 
 
@@ -151,14 +154,16 @@ def rank(
         }
         rest = sum(getattr(weights, name) * value for name, value in candidate.features.items())
         groups.append((candidate, group, rest))
-    if judge is not None and weights.logprob > 0:
+    if judge is not None and weights.logprob != 0:
         bonus: dict[str, float] = {}  # per text: the most the other features give a group it is in
         for _, group, rest in groups:
             for j in group:
                 text = candidates[j].text
                 bonus[text] = max(bonus.get(text, float("-inf")), rest / weights.logprob)
         judged = list(bonus)
-        logprobs = dict(zip(judged, judge(judged, [bonus[t] for t in judged]), strict=True))
+        # The early stop bounds a likelihood that is rewarded; a negative weight needs them all.
+        bounds = [bonus[t] for t in judged] if weights.logprob > 0 else None
+        logprobs = dict(zip(judged, judge(judged, bounds), strict=True))
         for c in candidates:
             c.logprob = logprobs.get(c.text, c.logprob)
     for candidate, group, rest in groups:
