@@ -9,9 +9,9 @@ The policy:
 3. Otherwise the candidates (entities and noun phrases of the evidence, and the model's own
    phrase when a sentence carries it) that fit the question's answer type are scored by the
    model's likelihood of each as the answer after the prompt it answered (all the evidence, so
-   no second prompt is read), how often the evidence repeats
-   it, whether the model wrote it, how well its kind fits, and how many of its words the
-   question already says. No candidate of a fitting kind: the best sentence answers instead.
+   no second prompt is read), how often the evidence repeats it, whether the model wrote it,
+   how well its kind fits, and how many of its words the question already says. No candidate
+   of a fitting kind: the best sentence answers instead.
 4. The chosen phrase is withheld when its sentence is off the question (`min_support`) or
    its score is too low (`min_answer_score`).
 """

@@ -535,7 +535,7 @@ class IndexStore:
             if (old / "sentence_vectors.npy").is_file() or embedder is None:
                 sentence_vectors = np.load(old / "sentence_vectors.npy")
             else:
-                sentence_vectors = encode_sentences(embedder, articles).astype(np.float16)
+                sentence_vectors = encode_sentences(embedder, articles)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise IndexUnavailable(
                 f"Index '{self.name}' is in an older format that cannot be converted ({exc}). Rebuild "

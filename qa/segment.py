@@ -62,20 +62,18 @@ def passage_text(article: Article, first: int, last: int) -> str:
 
 
 def encode_sentences(embedder: TextEncoder, articles: list[Article], progress: bool = False) -> np.ndarray:
-    """(n, 2, dim): each sentence alone and read with its title ("He said..." often needs the
-    headline), in article order, as segments store them. The titled vector is the normalised sum
+    """float16 (n, 2, dim): each sentence alone and read with its title ("He said..." often
+    needs the headline), in article order, as segments store them. The titled vector is the normalised sum
     of the sentence's vector and its title's, not an encoding of "title. sentence": one encoding
     per sentence instead of two, and it ranks evidence as well (README, "Measured")."""
     plain = [a.sentence(i) for a in articles for i in range(len(a.sentences))]
     titles = list(dict.fromkeys(a.title for a in articles))
     encoded = embedder.encode(plain + titles, progress=progress)
-    sentences, title_vectors = encoded[: len(plain)], dict(zip(titles, encoded[len(plain) :], strict=True))
-    titled = sentences + np.repeat(
-        np.stack([title_vectors[a.title] for a in articles]) if articles else sentences[:0],
-        [len(a.sentences) for a in articles], axis=0,
-    )  # fmt: skip
+    title_row = {title: len(plain) + n for n, title in enumerate(titles)}
+    sentences = encoded[: len(plain)]
+    titled = sentences + encoded[[title_row[a.title] for a in articles for _ in a.sentences]]
     titled /= np.maximum(np.linalg.norm(titled, axis=1, keepdims=True), 1e-12)
-    return np.stack([sentences, titled], axis=1)
+    return np.stack([sentences, titled], axis=1).astype(np.float16)
 
 
 def write_segment(

@@ -181,7 +181,7 @@ def embed_batch(
         for c in chunk_article(article, chunk_chars, chunk_overlap)
     ]
     chunk_vectors = embedder.encode([passage_text(articles[n], f, last) for n, f, last in chunks], progress)
-    sentence_vectors = encode_sentences(embedder, articles, progress).astype(np.float16)
+    sentence_vectors = encode_sentences(embedder, articles, progress)
     if report is not None:
         report.chunks_embedded = len(chunks)
         report.sentences_embedded = len(sentence_vectors)
