@@ -218,16 +218,12 @@ class Index:
         recent enough articles or has run out (a filter after search: fine for the thousands of
         passages of a news desk; at millions, or with IVF segments, whose probes see only part
         of the index, Qdrant filters inside the search)."""
-        if since is None:
-            dense = [p for p, _ in self.search(query_vector, k)]
-            lexical = [p for p, _ in self.lexical.search(query_terms, k)]
-            return [(self.chunks[p], score) for p, score in fuse_ranks([dense, lexical], k)]
         rankings = []
         for search in (lambda d: self.search(query_vector, d), lambda d: self.lexical.search(query_terms, d)):
-            depth = 4 * k
+            depth = k if since is None else 4 * k
             while True:
                 found = [p for p, _ in search(depth)]
-                kept = [p for p in found if self._published_since(p, since)]
+                kept = found if since is None else [p for p in found if self._published_since(p, since)]
                 if len(kept) >= k or len(found) < depth or depth >= len(self.chunks):
                     break
                 depth *= 4

@@ -530,11 +530,8 @@ class QdrantIndex:
     def idf(self, term: str) -> float:
         """From the number of passages holding the term (an indexed payload count on a server)."""
         if term not in self._doc_freq:
-            from qdrant_client import models
-
-            condition = models.FieldCondition(key="terms", match=models.MatchValue(value=term))
             self._doc_freq[term] = self.store.client.count(
-                self.store.passages, count_filter=models.Filter(must=[condition]), exact=True
+                self.store.passages, count_filter=_match("terms", term), exact=True
             ).count
         # Counts as of this question (`chunk_count` re-reads them once per question, not per term).
         return LexicalIndex.idf_of(self._doc_freq[term], max(1, self.manifest["counts"]["chunks"]))
@@ -604,11 +601,3 @@ def _is_index_name(name: str) -> bool:
     except IndexUnavailable:
         return False
     return True
-
-
-def _match_any(key: str, values: list[str]):  # noqa: ANN202 - a qdrant FilterSelector
-    from qdrant_client import models
-
-    return models.FilterSelector(
-        filter=models.Filter(must=[models.FieldCondition(key=key, match=models.MatchAny(any=values))])
-    )
