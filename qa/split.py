@@ -23,6 +23,8 @@ _ABBREVIATIONS = {
 _BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])""")
 _WORD_BEFORE = re.compile(r"([A-Za-z.]+)$")
 _LINE = re.compile(r"[^\n]+")
+_QUESTION_END = re.compile(r"""\?["'”’)\]]*\s*$""")
+_STATEMENT_END = re.compile(r"""[.!…]["'”’)\]]*\s*$""")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -39,6 +41,18 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             start = end
         _add_span(text, start, line.end(), spans)
     return spans
+
+
+def is_question(sentence: str) -> bool:
+    """A sentence that asks rather than states ("How did she qualify?"): news subheads and FAQ
+    articles are full of them, and they look like the reader's question without answering it."""
+    return bool(_QUESTION_END.search(sentence))
+
+
+def ends_as_statement(sentence: str) -> bool:
+    """Ends with a full stop or "!": lines without one are headlines, captions, bylines and
+    link lines ("More: ..."), which name a topic more often than they state a fact."""
+    return bool(_STATEMENT_END.search(sentence))
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+from dateutil import parser as dateparser
 
 from qa.embed import TextEncoder
 from qa.records import Article, Chunk
@@ -199,15 +200,19 @@ def fuse_ranks(rankings: list[list[int]], k: int) -> list[tuple[int, float]]:
 
 
 def published_on(article_published: str | None) -> date | None:
-    """An article's publication day, from the dates readers write (ISO dates or datetimes);
-    None when it has none or it cannot be read."""
+    """An article's publication day, from the dates feeds and readers write: ISO dates or
+    datetimes, "2024/05/01", RFC 2822 ("Wed, 01 May 2024 08:00:00 GMT"), "May 1, 2024". None
+    when it has none or no full date can be read (a day needs its year: "May 1" is not one)."""
     if not article_published:
         return None
     text = article_published.strip()
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
     except ValueError:
-        try:
-            return date.fromisoformat(text[:10])
-        except ValueError:
-            return None
+        pass
+    defaults = (datetime(2000, 1, 1), datetime(2001, 2, 2))
+    try:  # parsed twice with different defaults: a part taken from a default is missing
+        first, second = (dateparser.parse(text, default=default) for default in defaults)
+    except (ValueError, OverflowError):
+        return None
+    return first.date() if first == second else None

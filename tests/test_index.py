@@ -8,6 +8,7 @@ from qa.errors import IndexUnavailable
 from qa.index import IndexStore
 from qa.ingest import read_paths
 from qa.records import Article
+from qa.retrieve import UNFINISHED_PENALTY, Retriever
 
 
 def _ingest(store: IndexStore, paths: list[Path], embedder: Embedder, **kw):
@@ -502,3 +503,40 @@ def test_a_reload_reuses_the_segments_that_did_not_change(
     third = store.load(embedder, reuse=second)  # the first segment lost an article: reopened
     assert third.segments[0] is not second.segments[0] and third.segments[1] is second.segments[1]
     assert len(third.articles) == len(second.articles) - 1
+
+
+def test_a_sentence_that_asks_is_never_evidence(tmp_path: Path, embedder: Embedder) -> None:
+    """A subhead such as "How many ferries will run?" resembles the reader's question more than
+    any answer does, but it answers nothing and cannot be cited."""
+    store = IndexStore(tmp_path, "news")
+    text = (
+        "How many ferries will run between Tallport and Brennick this winter? "
+        "The harbour authority said four ferries will run between Tallport and Brennick this winter."
+    )
+    store.ingest([Article("Ferry timetable", text, "ferries")], embedder, 600, 1, progress=False)
+    retrieval = Retriever(store.load(embedder), embedder).retrieve(
+        "How many ferries will run between Tallport and Brennick this winter?", 3, 40, 8
+    )
+    assert [e.text for e in retrieval.evidence] == [
+        "The harbour authority said four ferries will run between Tallport and Brennick this winter."
+    ]
+
+
+def test_a_headline_line_ranks_below_the_sentence_that_states_the_fact(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Without its penalty the headline, closer in words to the question, would come first."""
+    store = IndexStore(tmp_path, "news")
+    text = (
+        "Ferries between Tallport and Brennick this winter\n\n"
+        "The harbour authority said four ferries a day will sail from Tallport to Brennick from December."
+    )
+    store.ingest([Article("Ferry news", text, "ferries")], embedder, 600, 1, progress=False)
+    question = "How many ferries will sail between Tallport and Brennick this winter?"
+    evidence = Retriever(store.load(embedder), embedder).retrieve(question, 3, 40, 8).evidence
+    assert [e.text for e in evidence] == [
+        "The harbour authority said four ferries a day will sail from Tallport to Brennick from December.",
+        "Ferries between Tallport and Brennick this winter",
+    ]
+    headline, statement = evidence[1], evidence[0]
+    assert headline.score + UNFINISHED_PENALTY > statement.score

@@ -1,5 +1,5 @@
 from qa.records import Article
-from qa.split import chunk_article, split_sentences
+from qa.split import chunk_article, ends_as_statement, is_question, split_sentences
 
 
 def test_sentences_are_exact_spans_of_the_text(seed_text: str) -> None:
@@ -39,3 +39,20 @@ def test_chunks_overlap_by_one_sentence() -> None:
     for before, after in zip(chunks, chunks[1:], strict=False):
         assert after.first == before.last  # one shared sentence
     assert all(c.text == text[article.sentences[c.first][0] : article.sentences[c.last][1]] for c in chunks)
+
+
+def test_questions_are_told_from_statements() -> None:
+    assert is_question("How did the ferry service begin?")
+    assert is_question('Residents asked: "Who will pay for the repairs?"')
+    assert is_question("Will the quay reopen (and when?)")
+    assert not is_question("“Who will pay?” the mayor asked on Monday.")
+    assert not is_question("The quay reopened on Monday.")
+
+
+def test_headlines_and_captions_do_not_end_as_statements() -> None:
+    assert ends_as_statement("The quay reopened on Monday.")
+    assert ends_as_statement('"It went well," he said.')
+    assert ends_as_statement("Boats are back!")
+    assert not ends_as_statement("Quay reopens after storm repairs")
+    assert not ends_as_statement("More: Ferry timetable for the winter")
+    assert not ends_as_statement("How did it go?")

@@ -14,7 +14,7 @@ from qa.index import IngestReport
 from qa.ingest import read_paths
 from qa.lexical import terms
 from qa.retrieve import Retriever
-from qa.store import open_store
+from qa.store import open_store, published_on
 from tests.conftest import STORES, store_settings
 
 QUESTIONS = [
@@ -210,3 +210,23 @@ def test_a_qdrant_delete_that_fails_midway_is_finished_by_the_next_write(
     counts = store.read_manifest()["counts"]
     assert counts["articles"] == 3
     assert counts["chunks"] == store.client.count(store.passages, exact=True).count  # no orphans left
+
+
+@pytest.mark.parametrize(
+    ("written", "day"),
+    [
+        ("2026-02-01", date(2026, 2, 1)),
+        ("2026-02-01T23:30:00Z", date(2026, 2, 1)),
+        ("2026/02/01", date(2026, 2, 1)),
+        ("Sun, 01 Feb 2026 08:00:00 GMT", date(2026, 2, 1)),
+        ("February 1, 2026", date(2026, 2, 1)),
+        ("1 Feb 2026", date(2026, 2, 1)),
+        ("February 2026", None),  # no day: not a day
+        ("Feb 1", None),  # no year
+        ("2026", None),
+        ("yesterday", None),
+        ("", None),
+    ],
+)
+def test_publication_days_are_read_in_the_forms_feeds_write(written: str, day: date | None) -> None:
+    assert published_on(written) == day
