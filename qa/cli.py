@@ -88,7 +88,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
     with ray_session(args.address, args.workers):
         embedder = Embedder.from_settings(settings)  # exports the ONNX model once, for the actors too
-        encoder = RayEncoder(embedder, settings.embedder, settings.cache_dir / "embedders", args.workers)
+        encoder = RayEncoder(embedder, args.workers)
         return _write(args, settings, read_paths_on_ray(args.paths), encoder)
 
 

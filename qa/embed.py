@@ -65,6 +65,7 @@ class Embedder:
         # package is installed; another model is known by its folder name. Both runtimes give
         # the same vectors to within int8 rounding, so an index is usable by either.
         self.name = DEFAULT_EMBEDDER if model is None else path.resolve().name
+        self.model, self.cache_dir = model, cache_dir  # what another process needs to load it again
         self.batch_size = batch_size
         self._onnx = None
         self._torch = None

@@ -102,8 +102,9 @@ def _read_file_rows(item: dict) -> list[dict]:
 class _EmbedActor:
     """One embedder per actor, loaded once, one thread: the pool's size is the parallelism."""
 
-    def __init__(self, model: str | None, runtime: str, cache_dir: str):
-        self.embedder = Embedder(model, runtime, threads=1, cache_dir=Path(cache_dir))  # type: ignore[arg-type]
+    def __init__(self, model: str | None, runtime: str, cache_dir: str | None):
+        folder = Path(cache_dir) if cache_dir else None
+        self.embedder = Embedder(model, runtime, threads=1, cache_dir=folder)  # type: ignore[arg-type]
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {"row": batch["row"], "vector": self.embedder.encode([str(t) for t in batch["text"]])}
@@ -113,10 +114,9 @@ class RayEncoder:
     """Stands in for the `Embedder` of an ingest (`qa.embed.TextEncoder`): the same model, name,
     dimension and runtime as `embedder`, the encoding spread over `workers` Ray actors."""
 
-    def __init__(self, embedder: Embedder, model: str | None, cache_dir: Path, workers: int):
+    def __init__(self, embedder: Embedder, workers: int):
         self.name, self.dim, self.runtime = embedder.name, embedder.dim, embedder.runtime
-        self.model = model
-        self.cache_dir = cache_dir
+        self.model, self.cache_dir = embedder.model, embedder.cache_dir
         self.workers = workers
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
@@ -135,7 +135,8 @@ class RayEncoder:
         dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
             _EmbedActor,
             fn_constructor_kwargs={
-                "model": self.model, "runtime": self.runtime, "cache_dir": str(self.cache_dir),
+                "model": self.model, "runtime": self.runtime,
+                "cache_dir": str(self.cache_dir) if self.cache_dir else None,
             },
             batch_size=EMBED_BATCH,
             batch_format="numpy",
