@@ -14,7 +14,8 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 	-DGGML_BMI2=ON -DGGML_AVX_VNNI=$(call cpu_has,avx_vnni) -DGGML_AVX512=$(call cpu_has,$(AVX512)) \
 	-DGGML_AVX512_VBMI=$(call cpu_has,$(AVX512) avx512vbmi) \
 	-DGGML_AVX512_VNNI=$(call cpu_has,$(AVX512) avx512_vnni) \
-	-DGGML_AVX512_BF16=$(call cpu_has,$(AVX512) avx512_bf16)
+	-DGGML_AVX512_BF16=$(call cpu_has,$(AVX512) avx512_bf16) \
+	-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 endif
 
 export HF_HUB_OFFLINE := 1

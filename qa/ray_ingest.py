@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embed import Embedder
+from qa.embed import Embedder, Runtime
 from qa.errors import IngestError
 from qa.ingest import ReadResult, display, list_files, read_file
 from qa.records import Article
@@ -102,9 +102,9 @@ def _read_file_rows(item: dict) -> list[dict]:
 class _EmbedActor:
     """One embedder per actor, loaded once, one thread: the pool's size is the parallelism."""
 
-    def __init__(self, model: str | None, runtime: str, cache_dir: str | None):
+    def __init__(self, model: str | None, runtime: Runtime, cache_dir: str | None):
         folder = Path(cache_dir) if cache_dir else None
-        self.embedder = Embedder(model, runtime, threads=1, cache_dir=folder)  # type: ignore[arg-type]
+        self.embedder = Embedder(model, runtime, threads=1, cache_dir=folder)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {"row": batch["row"], "vector": self.embedder.encode([str(t) for t in batch["text"]])}

@@ -50,8 +50,9 @@ def is_question(sentence: str) -> bool:
 
 
 def ends_as_statement(sentence: str) -> bool:
-    """Ends with a full stop or "!": lines without one are headlines, captions, bylines and
-    link lines ("More: ..."), which name a topic more often than they state a fact."""
+    """Ends with ".", "!" or "…" (closing quotes or brackets allowed): lines without one are
+    headlines, captions, bylines and link lines ("More: Winter timetable"), which name a topic
+    more often than they state a fact."""
     return bool(_STATEMENT_END.search(sentence))
 
 

@@ -217,10 +217,14 @@ def test_a_qdrant_delete_that_fails_midway_is_finished_by_the_next_write(
     [
         ("2026-02-01", date(2026, 2, 1)),
         ("2026-02-01T23:30:00Z", date(2026, 2, 1)),
+        ("2026-02-01 (updated)", date(2026, 2, 1)),
+        ("2026-02-01T08:00:00Z[UTC]", date(2026, 2, 1)),
         ("2026/02/01", date(2026, 2, 1)),
         ("Sun, 01 Feb 2026 08:00:00 GMT", date(2026, 2, 1)),
         ("February 1, 2026", date(2026, 2, 1)),
         ("1 Feb 2026", date(2026, 2, 1)),
+        ("Feb 1 2026 10:00 PST", date(2026, 2, 1)),
+        ("01/02/2026", None),  # January 2 or February 1?
         ("February 2026", None),  # no day: not a day
         ("Feb 1", None),  # no year
         ("2026", None),
