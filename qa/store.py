@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion
 _YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
-_MONTH_NAME = re.compile(r"[A-Za-z]{3}")
+_WORDS = re.compile(r"[A-Za-z]{3}")  # a month name ("May", "Feb") or other words for dateutil
 
 
 class SearchIndex(Protocol):
@@ -220,7 +220,7 @@ def published_on(article_published: str | None) -> date | None:
             return date(*(int(part) for part in numeric.groups()))
         except ValueError:
             return None
-    if not _MONTH_NAME.search(text):
+    if not _WORDS.search(text):  # all numbers, not year first: ambiguous
         return None
     defaults = (datetime(2000, 1, 1), datetime(2001, 2, 2))
     try:  # parsed twice with different defaults: a part taken from a default is missing
