@@ -193,6 +193,7 @@ class Assistant:
             settings_hash=s.fingerprint(),
             support=round(decision.support, 4),
             answer_score=decision.score,
+            answer_logprob=None if decision.logprob is None else round(decision.logprob, 4),
             raw_output=raw or "",
             model=self.generator.name if raw is not None else "",
         )

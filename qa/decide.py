@@ -13,7 +13,9 @@ The policy:
    how well its kind fits, and how many of its words the question already says. No candidate
    of a fitting kind: the best sentence answers instead.
 4. The chosen phrase is withheld when its sentence is off the question (`min_support`) or
-   its score is too low (`min_answer_score`).
+   the model finds it unlikely as the answer (`min_answer_logprob`): on the packs the model's
+   likelihood of its best candidate tells answerable questions from unanswerable ones better
+   than the ranking score, whose repetition feature measures salience, not answerability.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Decision:
     text: str = ""
     cited: list[int] = field(default_factory=list)  # positions in Retrieval.sentences
     score: float | None = None
+    logprob: float | None = None  # the model's log-probability of the chosen phrase
     support: float = 0.0
     reason: str = ""
     # Ranked; only the first one's likelihood and score are exact (`rank`: the others may
@@ -69,13 +72,13 @@ class Policy:
     """The settings the decision reads; defaults are those of `qa.config.Settings`."""
 
     min_support: float = Settings.min_support
-    min_answer_score: float = Settings.min_answer_score
+    min_answer_logprob: float = Settings.min_answer_logprob
     answer_mode: str = Settings.answer_mode  # "choose" or "generate" (keep the model's phrase only)
     weights: Weights = Weights()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
-        return cls(settings.min_support, settings.min_answer_score, settings.answer_mode)
+        return cls(settings.min_support, settings.min_answer_logprob, settings.answer_mode)
 
 
 def decide(
@@ -101,7 +104,7 @@ def decide(
             return Decision(
                 "abstain", support=retrieval.best_support, reason="the model's phrase is not in the articles"
             )
-        return _phrase(generated.phrase, generated.supporting[:1], None, retrieval, policy)
+        return _phrase(generated.phrase, generated.supporting[:1], None, None, retrieval, policy)
 
     texts = {p: sentences[p].text for p in range(len(evidence))}
     if generated is not None:
@@ -121,7 +124,8 @@ def decide(
     typed = sorted(typed, key=lambda c: (not c.generated, c.sentence))[:MAX_JUDGED]
     ranked = rank(typed, question, evidence_texts, policy.weights, judge)
     best = ranked[0]
-    decision = _phrase(best.text, [best.sentence], round(best.score, 4), retrieval, policy)
+    logprob = best.features["logprob"] if judge is not None else None
+    decision = _phrase(best.text, [best.sentence], round(best.score, 4), logprob, retrieval, policy)
     decision.candidates = ranked
     return decision
 
@@ -184,23 +188,27 @@ def _add_generated(candidates: list[Candidate], phrase: str, position: int, text
 
 
 def _phrase(
-    text: str, cited: list[int], score: float | None, retrieval: Retrieval, policy: Policy
-) -> Decision:
+    text: str, cited: list[int], score: float | None, logprob: float | None,
+    retrieval: Retrieval, policy: Policy,
+) -> Decision:  # fmt: skip
     support = retrieval.sentences[cited[0]].support
     if support < policy.min_support:
         return Decision(
             "abstain", support=support, reason="the sentence carrying the answer is off the question"
         )
-    if score is not None and score < policy.min_answer_score:
-        return Decision("abstain", score=score, support=support, reason="no candidate is likely enough")
-    return Decision("phrase", text, cited, score, support)
+    if logprob is not None and logprob < policy.min_answer_logprob:
+        return Decision(
+            "abstain", score=score, logprob=logprob, support=support,
+            reason="the model finds no candidate likely enough",
+        )  # fmt: skip
+    return Decision("phrase", text, cited, score, logprob, support)
 
 
 def _sentence_answer(retrieval: Retrieval, policy: Policy, reason: str) -> Decision:
     """The best-ranked evidence sentence that is about the question answers it, quoted."""
     for position, e in enumerate(retrieval.evidence):
         if e.support >= policy.min_support:
-            return Decision("sentence", e.text, [position], None, e.support, reason)
+            return Decision("sentence", e.text, [position], support=e.support, reason=reason)
     return Decision("abstain", support=retrieval.best_support, reason="no sentence is about the question")
 
 

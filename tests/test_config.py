@@ -16,7 +16,8 @@ BAD_VALUES = [
     ("QA_TOP_K", "0", "an integer from 1 to 100"),
     ("QA_N_CTX", "1.5", "an integer"),
     ("QA_MIN_SUPPORT", "1.5", "a number from 0.0 to 1.0"),
-    ("QA_MIN_ANSWER_SCORE", "high", "a number"),
+    ("QA_MIN_ANSWER_LOGPROB", "high", "a number"),
+    ("QA_MIN_ANSWER_LOGPROB", "1", "a number from -1000000000000.0 to 0.0"),
     ("QA_ANSWER_MODE", "bogus", "one of 'choose', 'generate'"),
 ]
 
@@ -88,10 +89,10 @@ def test_paths_nan_and_blank_values(monkeypatch: pytest.MonkeyPatch, tmp_path) -
     from pathlib import Path
 
     assert Settings.from_env(model_path=Path("/models/x.gguf")).model_path == "/models/x.gguf"
-    monkeypatch.setenv("QA_MIN_ANSWER_SCORE", "nan")
-    with pytest.raises(SettingsError, match="QA_MIN_ANSWER_SCORE"):
+    monkeypatch.setenv("QA_MIN_ANSWER_LOGPROB", "nan")
+    with pytest.raises(SettingsError, match="QA_MIN_ANSWER_LOGPROB"):
         Settings.from_env()
-    monkeypatch.delenv("QA_MIN_ANSWER_SCORE")
+    monkeypatch.delenv("QA_MIN_ANSWER_LOGPROB")
     monkeypatch.setenv("QA_INDEX_DIR", "   ")
     assert Settings.from_env().index_dir == Settings().index_dir
 

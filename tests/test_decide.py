@@ -1,5 +1,6 @@
-"""Candidates, typing and the decision on invented articles (real spaCy; the model is not needed:
-these tests check which candidates may answer, not which one the model prefers)."""
+"""Candidates, typing and the decision on invented articles (real spaCy; these tests check which
+candidates may answer, not which one the model prefers, so the model is used only where its
+likelihood of the answer decides whether it is given)."""
 
 from qa.candidates import NOUN_PHRASE, compatibility, extract
 from qa.cite import ground
@@ -128,3 +129,22 @@ def test_amount_questions_are_answered_with_numbers() -> None:
     form = classify("How old is the chess champion?")
     assert compatibility(form, "DATE", "first day") is None
     assert compatibility(form, "DATE", "ten years") == 1.0
+
+
+def test_a_phrase_the_model_finds_unlikely_is_withheld(assistant) -> None:  # noqa: ANN001 - fixture
+    """The real model judges the candidates; its likelihood of the chosen one decides whether
+    the phrase is given (`min_answer_logprob`)."""
+    from functools import partial
+
+    r = _retrieval("Harbor pilot Tomas Reyes guided the damaged tanker into Port Alden on Friday.")
+    question = "Who guided the damaged tanker into Port Alden?"
+    prompt = assistant.prompts.render("answer", question=question, evidence=r.evidence)
+    raw = "".join(assistant.generator.stream(prompt, 16, stop=["\n", "Question:"]))
+    judge = partial(assistant.generator.score_continuations, prompt)
+    answered = decide(classify(question), question, r, raw, judge, Policy())
+    assert answered.kind == "phrase" and "Tomas Reyes" in answered.text
+    assert answered.logprob is not None and Policy().min_answer_logprob <= answered.logprob < 0
+    strict = Policy(min_answer_logprob=answered.logprob + 0.01)
+    withheld = decide(classify(question), question, r, raw, judge, strict)
+    assert withheld.kind == "abstain" and withheld.cited == []
+    assert withheld.logprob == answered.logprob and "likely" in withheld.reason

@@ -183,6 +183,7 @@ def _evaluate(assistant: Assistant, q: Question) -> tuple[dict, Verdict]:
         "raw_output": answer.raw_output,
         "support": answer.support,
         "answer_score": answer.answer_score,
+        "answer_logprob": answer.answer_logprob,
         "citations": [asdict(c) for c in answer.citations],
         "retrieved": answer.retrieved,
         "verdict": asdict(verdict),
