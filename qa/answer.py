@@ -35,7 +35,8 @@ class Answer:
     support: float = 0.0
     # The chosen answer's ranking score ("choose" mode), for tracing and calibration.
     answer_score: float | None = None
-    # The model's log-probability of the chosen phrase: below `min_answer_logprob` it is withheld.
+    # The model's log-probability of the chosen phrase (or of a short form of it, if higher):
+    # below `min_answer_logprob` the phrase is withheld.
     answer_logprob: float | None = None
     # What the question asks for (qa.question.AnswerType) and how it was answered:
     # "phrase" (a short span of the cited sentence) or "sentence" (the cited sentence itself).

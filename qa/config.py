@@ -115,7 +115,8 @@ class Settings:
     # when no evidence sentence reaches it, the model is not even asked.
     min_support: Annotated[float, Ge(0.0), Le(1.0)] = 0.15
     # In "choose" mode, a phrase the model itself finds unlikely as the answer (its
-    # log-probability after the evidence prompt, summed over the phrase's tokens) is withheld:
+    # log-probability after the evidence prompt, summed over the phrase's tokens; the highest
+    # of the phrase and its short forms, "Biden" of "Joe Biden") is withheld:
     # on the dev and val packs that likelihood tells answerable questions from unanswerable
     # ones better than the ranking score does (see README). Chosen on both sets together;
     # -1e9 disables it.

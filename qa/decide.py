@@ -59,7 +59,9 @@ class Decision:
     text: str = ""
     cited: list[int] = field(default_factory=list)  # positions in Retrieval.sentences
     score: float | None = None
-    logprob: float | None = None  # the model's log-probability of the chosen phrase
+    # The model's log-probability of the chosen phrase, or of one of its short forms if higher
+    # (a short form is the same entity, see `rank`); None when the model did not judge.
+    logprob: float | None = None
     support: float = 0.0
     reason: str = ""
     # Ranked; only the first one's likelihood and score are exact (`rank`: the others may
@@ -124,7 +126,8 @@ def decide(
     typed = sorted(typed, key=lambda c: (not c.generated, c.sentence))[:MAX_JUDGED]
     ranked = rank(typed, question, evidence_texts, policy.weights, judge)
     best = ranked[0]
-    logprob = best.features["logprob"] if judge is not None else None
+    judged = judge is not None and policy.weights.logprob != 0
+    logprob = best.features["logprob"] if judged else None
     decision = _phrase(best.text, [best.sentence], round(best.score, 4), logprob, retrieval, policy)
     decision.candidates = ranked
     return decision

@@ -136,15 +136,27 @@ def test_a_phrase_the_model_finds_unlikely_is_withheld(assistant) -> None:  # no
     the phrase is given (`min_answer_logprob`)."""
     from functools import partial
 
+    from qa.config import Settings
+
     r = _retrieval("Harbor pilot Tomas Reyes guided the damaged tanker into Port Alden on Friday.")
     question = "Who guided the damaged tanker into Port Alden?"
     prompt = assistant.prompts.render("answer", question=question, evidence=r.evidence)
-    raw = "".join(assistant.generator.stream(prompt, 16, stop=["\n", "Question:"]))
+    tokens = assistant.settings.max_answer_tokens
+    raw = "".join(assistant.generator.stream(prompt, tokens, stop=["\n", "Question:"]))
     judge = partial(assistant.generator.score_continuations, prompt)
     answered = decide(classify(question), question, r, raw, judge, Policy())
     assert answered.kind == "phrase" and "Tomas Reyes" in answered.text
     assert answered.logprob is not None and Policy().min_answer_logprob <= answered.logprob < 0
-    strict = Policy(min_answer_logprob=answered.logprob + 0.01)
+    # The early stop leaves the winner's likelihood exact: the same as reading every candidate.
+    read_all = decide(classify(question), question, r, raw, lambda t, _: judge(t, None), Policy())
+    assert read_all.text == answered.text and read_all.logprob == answered.logprob
+    strict = Policy.from_settings(Settings(min_answer_logprob=answered.logprob + 0.01))
     withheld = decide(classify(question), question, r, raw, judge, strict)
     assert withheld.kind == "abstain" and withheld.cited == []
     assert withheld.logprob == answered.logprob and "likely" in withheld.reason
+
+
+def test_an_answer_reports_the_likelihood_it_was_given_on(assistant) -> None:  # noqa: ANN001 - fixture
+    answer = assistant.ask("Who is the Chinese foreign ministry spokeswoman?")
+    assert not answer.abstained and answer.kind == "phrase"
+    assert assistant.settings.min_answer_logprob <= answer.answer_logprob < 0
