@@ -42,6 +42,8 @@ class Answer:
     # "phrase" (a short span of the cited sentence) or "sentence" (the cited sentence itself).
     answer_type: str = ""
     kind: str = "abstain"
+    # Why the assistant abstained or quoted a sentence instead of a phrase (from `qa.decide`).
+    reason: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     # Provenance: what was searched and what produced the answer.
     retrieved: list[str] = field(default_factory=list)
@@ -56,6 +58,8 @@ class Answer:
 
     def __str__(self) -> str:
         lines = [self.text]
+        if self.abstained and self.reason:
+            lines.append(f"({self.reason[0].upper()}{self.reason[1:]}.)")
         if self.citations:
             lines.append("")
             lines.append("Sources:")

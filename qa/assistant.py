@@ -194,6 +194,7 @@ class Assistant:
             support=round(decision.support, 4),
             answer_score=decision.score,
             answer_logprob=None if decision.logprob is None else round(decision.logprob, 4),
+            reason=decision.reason,
             raw_output=raw or "",
             model=self.generator.name if raw is not None else "",
         )

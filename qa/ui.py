@@ -64,7 +64,8 @@ def sources_html(assistant: Assistant, answer: Answer) -> str:
         searched = "".join(f"<li>{html.escape(s)}</li>" for s in answer.searched[:5])
         return (
             "<div class='qa-abstain'><b>No indexed sentence answers this question.</b>"
-            f"<p>Searched index <code>{html.escape(answer.index)}</code>; the closest sentences "
+            + (f"<p>Why: {html.escape(answer.reason)}.</p>" if answer.reason else "")
+            + f"<p>Searched index <code>{html.escape(answer.index)}</code>; the closest sentences "
             f"found were:</p><ol>{searched or '<li>(nothing)</li>'}</ol></div>"
         )
     blocks = []

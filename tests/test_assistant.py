@@ -8,6 +8,7 @@ from qa import Answer, Assistant, InvalidQuestion, ModelError, ask
 from qa.answer import ABSTAIN_TEXT
 from qa.config import PROJECT_ROOT, Settings
 from qa.errors import IndexUnavailable
+from qa.ui import sources_html
 from tests.conftest import SEED_QUESTION
 
 
@@ -53,6 +54,9 @@ def test_unrelated_question_abstains(assistant: Assistant) -> None:
     answer = assistant.ask("What is the boiling point of liquid nitrogen in kelvin?")
     assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
     assert answer.searched  # says what was searched
+    # and why it abstained, in the printed answer and in the browser's sources panel
+    assert answer.reason and answer.reason[1:] in str(answer)
+    assert f"Why: {answer.reason}." in sources_html(assistant, answer)
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t", "x" * 2001])

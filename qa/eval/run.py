@@ -180,6 +180,7 @@ def _evaluate(assistant: Assistant, q: Question) -> tuple[dict, Verdict]:
         "abstained": answer.abstained,
         "answer_type": answer.answer_type,
         "kind": answer.kind,
+        "reason": answer.reason,
         "raw_output": answer.raw_output,
         "support": answer.support,
         "answer_score": answer.answer_score,
