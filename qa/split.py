@@ -20,11 +20,12 @@ _ABBREVIATIONS = {
 
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace,
 # then something that can open a sentence.
-_BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])""")
+_CLOSERS = r"""["'”’)\]]*"""  # closing quotes and brackets that may follow the final mark
+_BOUNDARY = re.compile(rf"""[.!?…]+{_CLOSERS}(?=\s+["'“‘(\[]?[A-Z0-9])""")
 _WORD_BEFORE = re.compile(r"([A-Za-z.]+)$")
 _LINE = re.compile(r"[^\n]+")
-_QUESTION_END = re.compile(r"""\?["'”’)\]]*\s*$""")
-_STATEMENT_END = re.compile(r"""[.!…]["'”’)\]]*\s*$""")
+_QUESTION_END = re.compile(rf"\?{_CLOSERS}\s*$")
+_STATEMENT_END = re.compile(rf"[.!…]{_CLOSERS}\s*$")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
