@@ -16,7 +16,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from qa.gazetteer import country_of, place_kind
+from qa.gazetteer import countries_named, country_names, country_of, place_kind
 from qa.nlp import parse
 from qa.question import AnswerType, QuestionForm
 from qa.textnorm import normalize, words
@@ -110,8 +110,11 @@ def extract(sentences: dict[int, str], asked: str) -> list[Candidate]:
     """Entities, pairs of entities and noun phrases of `sentences` (position -> text), best
     position first, without the question's own words. One candidate per distinct text: the
     first (best-ranked) sentence that carries it."""
+    # A country the question names by a demonym or short name is named: "Which country did the
+    # US ..." is not answered by "United States" or "U.S.".
     asked_words = set(words(asked))
-    asked_words |= {normalize(c) for w in list(asked_words) if (c := country_of(w))}
+    for country in countries_named(asked):
+        asked_words |= {w for name in country_names(country) for w in words(name)}
     positions = sorted(sentences)
     docs = parse([sentences[p] for p in positions])
     found: dict[str, Candidate] = {}

@@ -1,14 +1,17 @@
 """Places by kind: the world's countries with their demonyms, and the states of the US.
 
 A "which country" question is often answered in the article by an adjective ("the Ukrainian
-president"); a question that says "Ukrainian" already names Ukraine. A "which state" question
+president"); a question that says "Ukrainian" already names Ukraine, one that says "the US" the
+United States. A "which state" question
 wants a state, not one of the cities an entity recogniser also labels GPE. General tables of
 the world's countries and of US states, not lists fitted to questions.
 """
 
 from __future__ import annotations
 
-from qa.textnorm import normalize
+import re
+
+from qa.textnorm import normalize, words
 
 _TABLE = """
 Afghanistan: Afghan | Albania: Albanian | Algeria: Algerian | Andorra: Andorran | Angola: Angolan
@@ -70,9 +73,17 @@ def _parse(table: str) -> dict[str, str]:
 
 
 COUNTRY_OF = _parse(_TABLE)
-COUNTRIES = frozenset(normalize(c) for c in COUNTRY_OF.values()) | frozenset(
-    normalize(alias) for alias in ("U.S.", "US", "USA", "America", "UK", "Britain", "Great Britain", "UAE")
+# Short names news writes for countries. Abbreviations are read in capitals only: "us" is a pronoun.
+_ALIASES = {
+    "United States": ("U.S.", "US", "USA", "U.S.A.", "America"),
+    "United Kingdom": ("UK", "U.K.", "Britain", "Great Britain"),
+    "United Arab Emirates": ("UAE", "U.A.E."),
+}
+_ALIAS_OF = {alias: country for country, aliases in _ALIASES.items() for alias in aliases}
+_ALIAS = re.compile(
+    r"(?<![\w.])(" + "|".join(re.escape(a) for a in sorted(_ALIAS_OF, key=len, reverse=True)) + r")(?![\w])"
 )
+COUNTRIES = frozenset(normalize(c) for c in COUNTRY_OF.values()) | frozenset(map(normalize, _ALIAS_OF))
 _STATES = """Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia
 Hawaii Idaho Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan
 Minnesota Mississippi Missouri Montana Nebraska Nevada New_Hampshire New_Jersey New_Mexico New_York
@@ -94,3 +105,25 @@ def place_kind(name: str) -> str:
 def country_of(phrase: str) -> str | None:
     """The country a demonym or adjective names: "Ukrainian" -> "Ukraine"; else None."""
     return COUNTRY_OF.get(normalize(phrase))
+
+
+def countries_named(text: str) -> set[str]:
+    """The countries a text names by a demonym or a short name: "the US" and "American
+    voters" both name the United States; "North Koreans" North Korea (the longer demonym
+    first: "Korean" alone is South Korea)."""
+    tokens, found, i = words(text), set(), 0
+    while i < len(tokens):
+        pair = country_of(" ".join(tokens[i : i + 2])) if i + 1 < len(tokens) else None
+        if pair:
+            found.add(pair)
+            i += 2
+            continue
+        if single := country_of(tokens[i]):
+            found.add(single)
+        i += 1
+    return found | {_ALIAS_OF[m.group(1)] for m in _ALIAS.finditer(text)}
+
+
+def country_names(country: str) -> set[str]:
+    """Every way of naming `country` this table knows: "United States", "U.S.", "US", "America"."""
+    return {country, *_ALIASES.get(country, ())}

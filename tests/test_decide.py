@@ -69,6 +69,14 @@ def test_question_words_are_not_candidates() -> None:
     assert "Oregon" not in texts and any("Ana Ruiz" in t for t in texts)
 
 
+def test_a_country_the_question_names_by_abbreviation_or_demonym_is_no_candidate() -> None:
+    r = _retrieval("The cargo ship sailed from the Dominican Republic to the United States, officials said.")
+    question = "The US coast guard stopped the ship after it left which country?"
+    assert _typed(question, r) == ["Dominican Republic"]
+    # The same with the demonym of a country of two words.
+    assert "United States" not in _typed("Which country did the American ship leave?", r)
+
+
 def test_noun_phrases_answer_what_questions() -> None:
     r = _retrieval("The plan attempts to protect civilian populations during the war.")
     found = {c.text: c.label for c in extract(_texts(r), "What does the plan try to protect?")}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.gazetteer import country_of
+from qa.gazetteer import countries_named, country_of
 from qa.question import AnswerType, classify
 
 T = AnswerType
@@ -60,6 +60,20 @@ def test_only_explanations_are_answered_with_a_sentence() -> None:
 )
 def test_demonyms_name_their_country(word: str, country: str) -> None:
     assert country_of(word) == country
+
+
+@pytest.mark.parametrize(
+    ("text", "countries"),
+    [
+        ("The US and the U.K. signed the pact.", {"United States", "United Kingdom"}),
+        ("American and Ukrainian engineers", {"United States", "Ukraine"}),
+        ("North Koreans built the port.", {"North Korea"}),  # not "Korean" alone: South Korea
+        ("Can you tell us which port reopened?", set()),  # "us" the pronoun
+        ("The ferry sailed on Monday.", set()),
+    ],
+)
+def test_countries_named_by_demonym_or_short_name(text: str, countries: set[str]) -> None:
+    assert countries_named(text) == countries
 
 
 def test_words_that_are_no_demonym_name_no_country() -> None:
