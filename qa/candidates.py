@@ -111,10 +111,9 @@ def extract(sentences: dict[int, str], asked: str) -> list[Candidate]:
     position first, without the question's own words. One candidate per distinct text: the
     first (best-ranked) sentence that carries it."""
     # A country the question names by a demonym or short name is named: "Which country did the
-    # US ..." is not answered by "United States" or "U.S.".
+    # US ..." is not answered by "United States" or "U.S." (but "United", an airline, may).
     asked_words = set(words(asked))
-    for country in countries_named(asked):
-        asked_words |= {w for name in country_names(country) for w in words(name)}
+    named = {normalize(name) for country in countries_named(asked) for name in country_names(country)}
     positions = sorted(sentences)
     docs = parse([sentences[p] for p in positions])
     found: dict[str, Candidate] = {}
@@ -124,8 +123,8 @@ def extract(sentences: dict[int, str], asked: str) -> list[Candidate]:
         tokens = key.split()
         if not tokens or len(tokens) > MAX_WORDS or key in found:
             return
-        if all(t in asked_words or t in _LONE_FUNCTION for t in tokens):
-            return  # the question's own words, or nothing but function words
+        if key in named or all(t in asked_words or t in _LONE_FUNCTION for t in tokens):
+            return  # the question's own words or country, or nothing but function words
         found[key] = Candidate(text, position, label)
 
     for position, doc in zip(positions, docs, strict=True):

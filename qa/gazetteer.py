@@ -55,7 +55,8 @@ United Kingdom: British, Briton | United States: American | Uruguay: Uruguayan
 Uzbekistan: Uzbek | Venezuela: Venezuelan | Vietnam: Vietnamese | Yemen: Yemeni
 Zambia: Zambian | Zimbabwe: Zimbabwean | England: English | Scotland: Scottish, Scot
 Wales: Welsh | Greenland: Greenlandic, Greenlander | Puerto Rico: Puerto Rican
-Europe: European | Africa: African | Asia: Asian
+Europe: European | Africa: African | Asia: Asian | Latin America: Latin American
+North America: North American | South America: South American | Central America: Central American
 """
 
 
@@ -73,7 +74,8 @@ def _parse(table: str) -> dict[str, str]:
 
 
 COUNTRY_OF = _parse(_TABLE)
-# Short names news writes for countries. Abbreviations are read in capitals only: "us" is a pronoun.
+# Short names news writes for countries. Abbreviations are read in capitals only: "us" is a
+# pronoun (a question written all in capitals is read as it stands).
 _ALIASES = {
     "United States": ("U.S.", "US", "USA", "U.S.A.", "America"),
     "United Kingdom": ("UK", "U.K.", "Britain", "Great Britain"),
@@ -83,6 +85,7 @@ _ALIAS_OF = {alias: country for country, aliases in _ALIASES.items() for alias i
 _ALIAS = re.compile(
     r"(?<![\w.])(" + "|".join(re.escape(a) for a in sorted(_ALIAS_OF, key=len, reverse=True)) + r")(?![\w])"
 )
+_CONTINENT_PARTS = frozenset({"latin", "north", "south", "central"})  # "South America" is not the US
 COUNTRIES = frozenset(normalize(c) for c in COUNTRY_OF.values()) | frozenset(map(normalize, _ALIAS_OF))
 _STATES = """Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia
 Hawaii Idaho Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan
@@ -109,19 +112,22 @@ def country_of(phrase: str) -> str | None:
 
 def countries_named(text: str) -> set[str]:
     """The countries a text names by a demonym or a short name: "the US" and "American
-    voters" both name the United States; "North Koreans" North Korea (the longer demonym
-    first: "Korean" alone is South Korea)."""
-    tokens, found, i = words(text), set(), 0
+    voters" both name the United States. The longest demonym is read first: "North Koreans" is
+    North Korea ("Korean" alone is South Korea), "Latin American" Latin America, not the US."""
+    tokens, found, i = words(text), set[str](), 0
     while i < len(tokens):
-        pair = country_of(" ".join(tokens[i : i + 2])) if i + 1 < len(tokens) else None
-        if pair:
-            found.add(pair)
-            i += 2
-            continue
-        if single := country_of(tokens[i]):
-            found.add(single)
-        i += 1
-    return found | {_ALIAS_OF[m.group(1)] for m in _ALIAS.finditer(text)}
+        for n in (3, 2, 1):
+            if i + n <= len(tokens) and (country := country_of(" ".join(tokens[i : i + n]))):
+                found.add(country)
+                i += n
+                break
+        else:
+            i += 1
+    for match in _ALIAS.finditer(text):
+        before = text[: match.start()].split()
+        if not (before and before[-1].lower() in _CONTINENT_PARTS):
+            found.add(_ALIAS_OF[match.group(1)])
+    return found
 
 
 def country_names(country: str) -> set[str]:

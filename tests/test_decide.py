@@ -77,6 +77,12 @@ def test_a_country_the_question_names_by_abbreviation_or_demonym_is_no_candidate
     assert "United States" not in _typed("Which country did the American ship leave?", r)
 
 
+def test_a_name_made_of_a_named_country_s_words_stays_a_candidate() -> None:
+    r = _retrieval("United cut its flights from the United States to Canada on Monday.")
+    texts = [c.text for c in extract(_texts(r), "Which US airline cut flights?")]
+    assert "United" in texts and "United States" not in texts
+
+
 def test_noun_phrases_answer_what_questions() -> None:
     r = _retrieval("The plan attempts to protect civilian populations during the war.")
     found = {c.text: c.label for c in extract(_texts(r), "What does the plan try to protect?")}

@@ -68,6 +68,8 @@ def test_demonyms_name_their_country(word: str, country: str) -> None:
         ("The US and the U.K. signed the pact.", {"United States", "United Kingdom"}),
         ("American and Ukrainian engineers", {"United States", "Ukraine"}),
         ("North Koreans built the port.", {"North Korea"}),  # not "Korean" alone: South Korea
+        ("Papua New Guinean divers", {"Papua New Guinea"}),
+        ("Latin American leaders met in South America.", {"Latin America"}),  # not the US
         ("Can you tell us which port reopened?", set()),  # "us" the pronoun
         ("The ferry sailed on Monday.", set()),
     ],
