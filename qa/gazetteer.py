@@ -55,6 +55,9 @@ United Kingdom: British, Briton | United States: American | Uruguay: Uruguayan
 Uzbekistan: Uzbek | Venezuela: Venezuelan | Vietnam: Vietnamese | Yemen: Yemeni
 Zambia: Zambian | Zimbabwe: Zimbabwean | England: English | Scotland: Scottish, Scot
 Wales: Welsh | Greenland: Greenlandic, Greenlander | Puerto Rico: Puerto Rican
+"""
+# Regions with demonyms of their own: named by a question, never a country ("which country").
+_REGIONS = """
 Europe: European | Africa: African | Asia: Asian | Latin America: Latin American
 North America: North American | South America: South American | Central America: Central American
 """
@@ -73,7 +76,7 @@ def _parse(table: str) -> dict[str, str]:
     return countries
 
 
-COUNTRY_OF = _parse(_TABLE)
+COUNTRY_OF = _parse(_TABLE) | _parse(_REGIONS)
 # Short names news writes for countries. Abbreviations are read in capitals only: "us" is a
 # pronoun (a question written all in capitals is read as it stands).
 _ALIASES = {
@@ -86,7 +89,7 @@ _ALIAS = re.compile(
     r"(?<![\w.])(" + "|".join(re.escape(a) for a in sorted(_ALIAS_OF, key=len, reverse=True)) + r")(?![\w])"
 )
 _CONTINENT_PARTS = frozenset({"latin", "north", "south", "central"})  # "South America" is not the US
-COUNTRIES = frozenset(normalize(c) for c in COUNTRY_OF.values()) | frozenset(map(normalize, _ALIAS_OF))
+COUNTRIES = frozenset(normalize(c) for c in _parse(_TABLE).values()) | frozenset(map(normalize, _ALIAS_OF))
 _STATES = """Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia
 Hawaii Idaho Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan
 Minnesota Mississippi Missouri Montana Nebraska Nevada New_Hampshire New_Jersey New_Mexico New_York

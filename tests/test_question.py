@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.gazetteer import countries_named, country_of
+from qa.gazetteer import countries_named, country_of, place_kind
 from qa.question import AnswerType, classify
 
 T = AnswerType
@@ -76,6 +76,11 @@ def test_demonyms_name_their_country(word: str, country: str) -> None:
 )
 def test_countries_named_by_demonym_or_short_name(text: str, countries: set[str]) -> None:
     assert countries_named(text) == countries
+
+
+def test_a_region_is_named_but_is_no_country() -> None:
+    assert countries_named("European leaders met.") == {"Europe"}
+    assert place_kind("Europe") == "place" and place_kind("France") == place_kind("U.S.") == "country"
 
 
 def test_words_that_are_no_demonym_name_no_country() -> None:
