@@ -12,13 +12,14 @@ Ukraine), which cites the sentence that says "Ukrainian".
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
 
 from qa.gazetteer import countries_named, country_names, country_of, place_kind
 from qa.nlp import parse
-from qa.question import AnswerType, QuestionForm
+from qa.question import AnswerType, QuestionForm, Slot
 from qa.textnorm import normalize, words
 
 NOUN_PHRASE = "NP"  # a noun phrase that is not a named entity
@@ -55,6 +56,8 @@ _NUMBER_WORDS = frozenset(
     half quarter""".split()
 )
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,60})[”\"]")
+_OPENING_QUOTES = frozenset({"“", '"', "‘"})
+_CLOSING_QUOTES = frozenset({"”", '"', "’"})
 _LEADING_DROPPED = frozenset({"DET", "PRON", "CCONJ", "PUNCT", "ADP"})
 _LONE_FUNCTION = frozenset(
     "the a an this that these those it its he she they we i you his her their our my your "
@@ -70,6 +73,7 @@ class Candidate:
     sentence: int  # position in `Retrieval.sentences` (a stable id for this question)
     label: str  # spaCy entity label, or NOUN_PHRASE
     generated: bool = False  # the model wrote this phrase itself
+    fills_slot: bool = False  # it is the verb argument the question asks for (`slot_fillers`)
     fit: float = 1.0  # type compatibility with the question (see `compatibility`)
     logprob: float = 0.0
     score: float = 0.0
@@ -106,10 +110,11 @@ def _has_number(text: str) -> bool:
     return any(ch.isdigit() for ch in text) or any(w in _NUMBER_WORDS for w in words(text))
 
 
-def extract(sentences: dict[int, str], asked: str) -> list[Candidate]:
+def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> list[Candidate]:
     """Entities, pairs of entities and noun phrases of `sentences` (position -> text), best
     position first, without the question's own words. One candidate per distinct text: the
-    first (best-ranked) sentence that carries it."""
+    first (best-ranked) sentence that carries it, or a later one where it fills the question's
+    `slot` better ("Acme bought the startup" answers "Which company bought ...?")."""
     # A country the question names by a demonym or short name is named: "Which country did the
     # US ..." is not answered by "United States" or "U.S." (but "United", an airline, may).
     asked_words = set(words(asked))
@@ -118,33 +123,39 @@ def extract(sentences: dict[int, str], asked: str) -> list[Candidate]:
     docs = parse([sentences[p] for p in positions])
     found: dict[str, Candidate] = {}
 
-    def add(text: str, position: int, label: str) -> None:
+    def add(text: str, position: int, label: str, fill: bool) -> None:
         key = normalize(text)
         tokens = key.split()
-        if not tokens or len(tokens) > MAX_WORDS or key in found:
+        if not tokens or len(tokens) > MAX_WORDS:
+            return
+        if key in found:
+            if fill and not found[key].fills_slot:  # cited where it fills the asked slot
+                found[key].sentence, found[key].fills_slot = position, True
             return
         if key in named or all(t in asked_words or t in _LONE_FUNCTION for t in tokens):
             return  # the question's own words or country, or nothing but function words
-        found[key] = Candidate(text, position, label)
+        found[key] = Candidate(text, position, label, fills_slot=fill)
 
     for position, doc in zip(positions, docs, strict=True):
+        fills = functools.partial(_fills, fillers=slot_fillers(doc, slot) if slot is not None else [])
         entities = [
             _with_title(t) if t is not None and t.label_ == "PERSON" else t for t in map(_trim, doc.ents)
         ]
         for ent in entities:
             if ent is None:
                 continue
-            add(ent.text, position, ent.label_)
+            add(ent.text, position, ent.label_, fills(ent))
             if ent.label_ == "NORP" and (country := country_of(ent.text)):
-                add(country, position, "GPE")
+                add(country, position, "GPE", fills(ent))
         # "Nevada and Oregon": a question may ask for a pair of the same kind.
         for a, b in itertools.pairwise(e for e in entities if e is not None):
             between = doc[a.end : b.start].text.strip()
             if a.label_ == b.label_ and between in ("and", "&"):
-                add(doc[a.start : b.end].text, position, a.label_)
+                add(doc[a.start : b.end].text, position, a.label_, fills(doc[a.start : b.end]))
         # A short quotation is a name the article gives something: a “no limits” partnership.
         for match in _QUOTED.finditer(doc.text):
-            add(match.group(1), position, NOUN_PHRASE)
+            quoted = doc.char_span(*match.span(1), alignment_mode="expand")
+            add(match.group(1), position, NOUN_PHRASE, quoted is not None and fills(quoted))
         covered = {i for e in doc.ents for i in range(e.start, e.end)}
         for chunk in doc.noun_chunks:
             span = _trim(chunk)
@@ -152,8 +163,42 @@ def extract(sentences: dict[int, str], asked: str) -> list[Candidate]:
                 continue
             if all(i in covered for i in range(span.start, span.end)):
                 continue  # an entity already
-            add(span.text, position, NOUN_PHRASE)
+            add(span.text, position, NOUN_PHRASE, fills(span))
     return list(found.values())
+
+
+def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
+    """The head words of the phrases that fill `slot` in `doc`: the subject, object or
+    prepositional object of each use of its verb, read through the passive ("was bought by
+    Acme": Acme is the buyer), a relative pronoun ("Acme, which bought": Acme) and conjunctions
+    ("Acme and Beta bought": both)."""
+    heads = []
+    for verb in doc:
+        if verb.pos_ != "VERB" or verb.lemma_.lower() != slot.verb:
+            continue
+        found = []
+        for child in verb.children:
+            if slot.role == "subject" and child.dep_ == "nsubj":
+                found.append(child)
+            elif slot.role == "subject" and child.dep_ == "agent":
+                found += [g for g in child.children if g.dep_ == "pobj"]
+            elif slot.role == "object" and child.dep_ in ("dobj", "nsubjpass"):
+                found.append(child)
+            elif child.dep_ == "prep" and child.lower_ == slot.role:
+                found += [g for g in child.children if g.dep_ == "pobj"]
+        if slot.role == "subject" and not found and verb.dep_ == "xcomp":
+            found = [c for c in verb.head.children if c.dep_ == "nsubj"]  # "Acme plans to buy"
+        for head in found:
+            if head.tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
+                head = verb.head  # "Acme, which bought ...": the noun the clause is about
+            heads.append(head)
+            heads += [t for t in head.conjuncts]
+    return heads
+
+
+def _fills(span, fillers: list) -> bool:  # span: spacy Span, fillers: Tokens
+    """`span` holds a filler's head word: "civilian populations", not "civilian"."""
+    return any(span.start <= head.i < span.end for head in fillers)
 
 
 def _with_title(span):  # spacy Span -> Span
@@ -187,15 +232,26 @@ def label_of(text: str, sentence: str) -> str:
 
 def _trim(span):  # spacy.tokens.Span -> Span | None
     """Drop leading determiners, pronouns and punctuation ("the", "its") and a trailing
-    possessive: "the Kremlin's" -> "Kremlin"."""
+    possessive: "the Kremlin's" -> "Kremlin". "No" negates and stays ("no limits"), and so
+    does a quotation mark the phrase closes (a “no limits” partnership)."""
     start, end = span.start, span.end
     doc = span.doc
-    while start < end and (doc[start].pos_ in _LEADING_DROPPED or doc[start].tag_ == "PRP$"):
+    while (
+        start < end
+        and doc[start].lower_ != "no"
+        and (doc[start].pos_ in _LEADING_DROPPED or doc[start].tag_ == "PRP$")
+    ):
         start += 1
     while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].pos_ == "PUNCT"):
         end -= 1
     if start >= end:
         return None
+    if (
+        start > span.start
+        and doc[start - 1].text in _OPENING_QUOTES
+        and any(t.text in _CLOSING_QUOTES for t in doc[start:end])
+    ):
+        start -= 1
     trimmed = doc[start:end]
     trimmed.label_ = span.label_
     return trimmed

@@ -11,11 +11,15 @@ The policy:
    model's likelihood of each as the answer after the prompt it answered (all the evidence, so
    no second prompt is read), how often the evidence repeats it, whether the model wrote it,
    how well its kind fits, and how many of its words the question already says. No candidate
-   of a fitting kind: the best sentence answers instead.
+   of a fitting kind: the best sentence answers instead. A question of no answer type that asks
+   for a verb's argument ("What does the plan try to protect?") is typed by that grammar: only
+   the phrases a sentence puts in that argument ("protect civilian populations") compete.
 4. The chosen phrase is withheld when its sentence is off the question (`min_support`) or
    the model finds it unlikely as the answer (`min_answer_logprob`): on the packs the model's
    likelihood of its best candidate tells answerable questions from unanswerable ones better
    than the ranking score, whose repetition feature measures salience, not answerability.
+   A phrase that fills the asked verb argument is stated by its sentence and is not withheld
+   for the model's doubt (the 270M model often prefers its own paraphrase).
 """
 
 from __future__ import annotations
@@ -111,7 +115,7 @@ def decide(
     texts = {p: sentences[p].text for p in range(len(evidence))}
     if generated is not None:
         texts.setdefault(generated.supporting[0], sentences[generated.supporting[0]].text)
-    candidates = extract(texts, question)
+    candidates = extract(texts, question, form.slot)
     if generated is not None:
         _add_generated(candidates, generated.phrase, generated.supporting[0], texts)
     typed = []
@@ -122,13 +126,17 @@ def decide(
             typed.append(c)
     if not typed:
         return _sentence_answer(retrieval, policy, f"no {form.answer_type.value} in the evidence")
+    # A question of no answer type is typed by its grammar: "What does the plan try to protect?"
+    # is answered by what a sentence says the plan protects, however unlikely the model finds it.
+    fillers = [c for c in typed if c.fills_slot] if form.answer_type is AnswerType.ANY else []
     evidence_texts = [e.text for e in evidence]
-    typed = sorted(typed, key=lambda c: (not c.generated, c.sentence))[:MAX_JUDGED]
+    typed = sorted(fillers or typed, key=lambda c: (not c.generated, c.sentence))[:MAX_JUDGED]
     ranked = rank(typed, question, evidence_texts, policy.weights, judge)
     best = ranked[0]
     judged = judge is not None and policy.weights.logprob != 0
     logprob = best.features["logprob"] if judged else None
-    decision = _phrase(best.text, [best.sentence], round(best.score, 4), logprob, retrieval, policy)
+    score = round(best.score, 4)
+    decision = _phrase(best.text, [best.sentence], score, logprob, retrieval, policy, bool(fillers))
     decision.candidates = ranked
     return decision
 
@@ -192,14 +200,17 @@ def _add_generated(candidates: list[Candidate], phrase: str, position: int, text
 
 def _phrase(
     text: str, cited: list[int], score: float | None, logprob: float | None,
-    retrieval: Retrieval, policy: Policy,
+    retrieval: Retrieval, policy: Policy, grammatical: bool = False,
 ) -> Decision:  # fmt: skip
+    """The phrase answers unless its sentence is off the question or the model finds it
+    unlikely; a phrase that fills the verb argument the question asks for (`grammatical`) is
+    stated by its sentence, so the model's doubt does not withhold it."""
     support = retrieval.sentences[cited[0]].support
     if support < policy.min_support:
         return Decision(
             "abstain", support=support, reason="the sentence carrying the answer is off the question"
         )
-    if logprob is not None and logprob < policy.min_answer_logprob:
+    if logprob is not None and logprob < policy.min_answer_logprob and not grammatical:
         return Decision(
             "abstain", score=score, logprob=logprob, support=support,
             reason="the model finds no candidate likely enough",

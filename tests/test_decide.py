@@ -174,3 +174,42 @@ def test_an_answer_reports_the_likelihood_it_was_given_on(assistant) -> None:  #
     answer = assistant.ask("Who is the Chinese foreign ministry spokeswoman?")
     assert not answer.abstained and answer.kind == "phrase"
     assert assistant.settings.min_answer_logprob <= answer.answer_logprob < 0
+
+
+def _slots(question: str, text: str) -> dict[str, bool]:
+    r = _retrieval(text)
+    return {c.text: c.fills_slot for c in extract(_texts(r), question, classify(question).slot)}
+
+
+def test_the_phrase_that_fills_the_asked_verb_argument_is_marked() -> None:
+    text = "Brightway Foods bought the Tallport bakery chain from Mira Solberg on Monday."
+    slots = _slots("Which company bought the bakery chain?", text)
+    assert slots["Brightway Foods"]
+    assert not slots["Mira Solberg"] and not slots["Monday"]
+    assert not _slots("Who sold the bakery chain?", text)["Brightway Foods"]  # a different verb
+
+
+def test_the_argument_is_read_through_the_passive_and_a_relative_clause() -> None:
+    question = "Which company bought the bakery chain?"
+    passive = _slots(question, "The bakery chain was bought by Brightway Foods.")
+    assert passive["Brightway Foods"]
+    relative = _slots(
+        question,
+        "Regulators questioned Brightway Foods, which bought the bakery chain in May.",
+    )
+    assert relative["Brightway Foods"]
+    obj = _slots("What did the council ban?", "In March the Tallport council banned glass bottles.")
+    assert obj["glass bottles"] and not obj["March"] and not obj["Tallport"]
+
+
+def test_a_later_sentence_where_the_phrase_fills_the_slot_is_the_one_cited() -> None:
+    r = _retrieval("Brightway Foods opened a store in Tallport. Brightway Foods bought the bakery chain.")
+    question = "Which company bought the bakery chain?"
+    found = {c.text: c for c in extract(_texts(r), question, classify(question).slot)}["Brightway Foods"]
+    assert found.fills_slot and found.sentence == 1
+
+
+def test_a_negating_determiner_and_a_closed_quotation_stay_in_the_phrase() -> None:
+    r = _retrieval("The two leagues announced a “no limits” partnership on Monday.")
+    texts = [c.text for c in extract(_texts(r), "What did the leagues announce?")]
+    assert "“no limits” partnership" in texts and "limits” partnership" not in texts

@@ -3,7 +3,7 @@
 import pytest
 
 from qa.gazetteer import countries_named, country_of, place_kind
-from qa.question import AnswerType, classify
+from qa.question import AnswerType, Slot, classify
 
 T = AnswerType
 
@@ -89,3 +89,22 @@ def test_words_that_are_no_demonym_name_no_country() -> None:
 
 def test_the_subject_of_a_copular_question_is_not_its_focus() -> None:
     assert classify("What is the city council expected to approve?").answer_type is T.ANY
+
+
+@pytest.mark.parametrize(
+    ("question", "verb", "role"),
+    [
+        ("Which company bought the bakery chain?", "buy", "subject"),
+        ("What did the council ban on Monday?", "ban", "object"),
+        ("What was banned by the council?", "ban", "object"),  # a passive subject is the object
+        ("Who did the founder sell the bakery chain to?", "sell", "to"),  # a stranded preposition
+        ("Who did the mayor meet with in Tallport?", "meet", "with"),
+        ("What does the new plan try to protect?", "protect", "object"),
+    ],
+)
+def test_the_verb_argument_a_question_asks_for(question: str, verb: str, role: str) -> None:
+    assert classify(question).slot == Slot(verb, role)
+
+
+def test_a_copular_question_asks_for_no_verb_argument() -> None:
+    assert classify("Who is the mayor of Tallport?").slot is None

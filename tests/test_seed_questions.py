@@ -8,13 +8,6 @@ from qa import Assistant
 from qa.answer import ABSTAIN_TEXT
 from qa.ui import EXAMPLES
 
-# Known wrong with the default 270M model: the right noun phrase is a candidate, but the model's
-# likelihood prefers a name of the sentence ("Russia"). Strict: a fix shows up (the partnership
-# question's did, with the ONNX int8 embedder).
-KNOWN_WRONG = {
-    "What does China's plan for Ukraine try to protect?",
-}
-
 # question -> (a phrase the answer must contain, a phrase the cited sentence must contain)
 ANSWERED = {
     "Who is the Chinese foreign ministry spokeswoman?": ("Wang Wenbin", "spokeswoman, Wang Wenbin"),
@@ -43,15 +36,7 @@ def test_the_app_examples_are_among_the_checked_questions() -> None:
     assert set(EXAMPLES) <= set(ANSWERED)
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        pytest.param(q, marks=pytest.mark.xfail(strict=True, reason="model prefers a name"))
-        if q in KNOWN_WRONG
-        else q
-        for q in ANSWERED
-    ],
-)
+@pytest.mark.parametrize("question", list(ANSWERED))
 def test_reader_questions_are_answered_with_the_sentence_that_says_so(
     assistant: Assistant, seed_text: str, question: str
 ) -> None:
