@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from qa.gazetteer import countries_named, country_names, country_of, place_kind
-from qa.nlp import parse
+from qa.nlp import negated, objects, parse, subjects
 from qa.question import AnswerType, QuestionForm, Slot
 from qa.textnorm import normalize, words
 
@@ -56,8 +56,7 @@ _NUMBER_WORDS = frozenset(
     half quarter""".split()
 )
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,60})[”\"]")
-_OPENING_QUOTES = frozenset({"“", '"', "‘"})
-_CLOSING_QUOTES = frozenset({"”", '"', "’"})
+_CLOSING_QUOTE = {"“": "”", '"': '"', "‘": "’"}  # opening -> closing quotation mark
 _LEADING_DROPPED = frozenset({"DET", "PRON", "CCONJ", "PUNCT", "ADP"})
 _LONE_FUNCTION = frozenset(
     "the a an this that these those it its he she they we i you his her their our my your "
@@ -168,31 +167,30 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
 
 
 def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
-    """The head words of the phrases that fill `slot` in `doc`: the subject, object or
-    prepositional object of each use of its verb, read through the passive ("was bought by
-    Acme": Acme is the buyer), a relative pronoun ("Acme, which bought": Acme) and conjunctions
-    ("Acme and Beta bought": both)."""
+    """The head words of the phrases a sentence of `doc` states in `slot`: the subject, object or
+    prepositional object of a use of its verb that is not negated and whose other arguments
+    include the question's anchor ("What did Acme buy?" is not answered by "Brightway bought the
+    chain"). Read through the passive ("was bought by Acme": Acme is the buyer), a relative
+    pronoun ("Acme, which bought": Acme) and conjoined nouns ("Acme and Beta bought": both)."""
     heads = []
     for verb in doc:
-        if verb.pos_ != "VERB" or verb.lemma_.lower() != slot.verb:
+        if verb.pos_ != "VERB" or verb.lemma_.lower() != slot.verb or negated(verb):
             continue
-        found = []
-        for child in verb.children:
-            if slot.role == "subject" and child.dep_ == "nsubj":
-                found.append(child)
-            elif slot.role == "subject" and child.dep_ == "agent":
-                found += [g for g in child.children if g.dep_ == "pobj"]
-            elif slot.role == "object" and child.dep_ in ("dobj", "nsubjpass"):
-                found.append(child)
-            elif child.dep_ == "prep" and child.lower_ == slot.role:
-                found += [g for g in child.children if g.dep_ == "pobj"]
-        if slot.role == "subject" and not found and verb.dep_ == "xcomp":
-            found = [c for c in verb.head.children if c.dep_ == "nsubj"]  # "Acme plans to buy"
+        if slot.role == "subject":
+            found = subjects(verb)
+        elif slot.role == "object":
+            found = objects(verb)
+        else:
+            preps = [c for c in verb.children if c.dep_ in ("prep", "dative") and c.lower_ == slot.role]
+            found = [g for c in preps for g in c.children if g.dep_ == "pobj"]
+        arguments = {t.lemma_.lower() for t in subjects(verb) + objects(verb) if t not in found}
+        if slot.anchor is not None and slot.anchor not in arguments:
+            continue
         for head in found:
             if head.tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
                 head = verb.head  # "Acme, which bought ...": the noun the clause is about
             heads.append(head)
-            heads += [t for t in head.conjuncts]
+            heads += list(head.conjuncts)
     return heads
 
 
@@ -246,11 +244,8 @@ def _trim(span):  # spacy.tokens.Span -> Span | None
         end -= 1
     if start >= end:
         return None
-    if (
-        start > span.start
-        and doc[start - 1].text in _OPENING_QUOTES
-        and any(t.text in _CLOSING_QUOTES for t in doc[start:end])
-    ):
+    opening = doc[start - 1].text if start > span.start else ""
+    if opening in _CLOSING_QUOTE and any(t.text == _CLOSING_QUOTE[opening] for t in doc[start:end]):
         start -= 1
     trimmed = doc[start:end]
     trimmed.label_ = span.label_

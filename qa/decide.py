@@ -115,7 +115,9 @@ def decide(
     texts = {p: sentences[p].text for p in range(len(evidence))}
     if generated is not None:
         texts.setdefault(generated.supporting[0], sentences[generated.supporting[0]].text)
-    candidates = extract(texts, question, form.slot)
+    # The verb argument the question asks for types a question of no answer type (see below).
+    slot = form.slot if form.answer_type is AnswerType.ANY else None
+    candidates = extract(texts, question, slot)
     if generated is not None:
         _add_generated(candidates, generated.phrase, generated.supporting[0], texts)
     typed = []
@@ -128,7 +130,7 @@ def decide(
         return _sentence_answer(retrieval, policy, f"no {form.answer_type.value} in the evidence")
     # A question of no answer type is typed by its grammar: "What does the plan try to protect?"
     # is answered by what a sentence says the plan protects, however unlikely the model finds it.
-    fillers = [c for c in typed if c.fills_slot] if form.answer_type is AnswerType.ANY else []
+    fillers = [c for c in typed if c.fills_slot]
     evidence_texts = [e.text for e in evidence]
     typed = sorted(fillers or typed, key=lambda c: (not c.generated, c.sentence))[:MAX_JUDGED]
     ranked = rank(typed, question, evidence_texts, policy.weights, judge)
@@ -136,7 +138,7 @@ def decide(
     judged = judge is not None and policy.weights.logprob != 0
     logprob = best.features["logprob"] if judged else None
     score = round(best.score, 4)
-    decision = _phrase(best.text, [best.sentence], score, logprob, retrieval, policy, bool(fillers))
+    decision = _phrase(best.text, [best.sentence], score, logprob, retrieval, policy, stated=bool(fillers))
     decision.candidates = ranked
     return decision
 
@@ -200,17 +202,17 @@ def _add_generated(candidates: list[Candidate], phrase: str, position: int, text
 
 def _phrase(
     text: str, cited: list[int], score: float | None, logprob: float | None,
-    retrieval: Retrieval, policy: Policy, grammatical: bool = False,
+    retrieval: Retrieval, policy: Policy, *, stated: bool = False,
 ) -> Decision:  # fmt: skip
     """The phrase answers unless its sentence is off the question or the model finds it
-    unlikely; a phrase that fills the verb argument the question asks for (`grammatical`) is
-    stated by its sentence, so the model's doubt does not withhold it."""
+    unlikely; a phrase its sentence states in the verb argument the question asks for
+    (`stated`, see `slot_fillers`) is not withheld for the model's doubt."""
     support = retrieval.sentences[cited[0]].support
     if support < policy.min_support:
         return Decision(
             "abstain", support=support, reason="the sentence carrying the answer is off the question"
         )
-    if logprob is not None and logprob < policy.min_answer_logprob and not grammatical:
+    if logprob is not None and logprob < policy.min_answer_logprob and not stated:
         return Decision(
             "abstain", score=score, logprob=logprob, support=support,
             reason="the model finds no candidate likely enough",

@@ -49,3 +49,26 @@ def _import_spacy():  # -> the spacy module
 def parse(texts: list[str]) -> list:  # -> list[spacy.tokens.Doc]
     with lock:
         return list(load_nlp().pipe(texts))
+
+
+# What the project reads from a parse: the core arguments of a verb, the same in any voice.
+
+
+def subjects(verb) -> list:  # spacy Token -> list of Tokens
+    """The doer: the subject, a passive's by-agent ("was bought by Acme"), or for a verb another
+    verb governs the governing verb's subject ("The plan attempts to protect": plan)."""
+    found = [c for c in verb.children if c.dep_ == "nsubj"]
+    found += [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+    if not found and verb.dep_ == "xcomp":
+        found = [c for c in verb.head.children if c.dep_ == "nsubj"]
+    return found
+
+
+def objects(verb) -> list:  # spacy Token -> list of Tokens
+    """What the verb acts on: its direct object, or a passive's subject."""
+    return [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
+
+
+def negated(verb) -> bool:  # spacy Token
+    """The verb carries its own negation: "did not ban", "never bought"."""
+    return any(c.dep_ == "neg" for c in verb.children)

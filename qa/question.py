@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from qa.nlp import parse
+from qa.nlp import objects, parse, subjects
 
 
 class AnswerType(StrEnum):
@@ -93,10 +93,13 @@ _HOW_MANNER = re.compile(
 class Slot:
     """The verb the asked-for phrase is an argument of, and which argument it is: "Which company
     bought the startup?" asks for the subject of *buy*; "What was banned?" and "What did the city
-    ban?" for its object; "Who did she meet with?" for the object of *with* after *meet*."""
+    ban?" for its object; "Who did she meet with?" for the object of *with* after *meet*. The
+    anchor is the verb's other core argument in the question ("the plan" of "What does the plan
+    try to protect?"): a sentence states the answer only if it says the same of it."""
 
     verb: str  # lemma
     role: str  # "subject", "object", or a preposition
+    anchor: str | None = None  # lemma of the other argument's head word
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ def classify(question: str) -> QuestionForm:
 
 _ARGUMENT_WH = frozenset({"who", "whom", "what", "which"})
 _LIGHT_VERBS = frozenset({"be", "have", "do"})
+_PREPOSITION_DEPS = frozenset({"prep", "agent", "dative"})  # "sold it *to* Acme" is a dative
 
 
 def asked_slot(doc) -> Slot | None:  # doc: spacy Doc of the question
@@ -187,11 +191,11 @@ def asked_slot(doc) -> Slot | None:  # doc: spacy Doc of the question
     wh = next((t for t in doc if t.lower_ in _ARGUMENT_WH), None)
     if wh is None:
         return None
-    words = [t for t in doc if not t.is_punct]
-    stranded = words[-1] if words and words[-1].pos_ == "ADP" and not list(words[-1].children) else None
     argument = wh.head if wh.dep_ == "det" else wh  # "which company" -> company
+    stranded = _stranded_preposition(doc)
     if stranded is not None:  # "Who did she sell it to?": the wh-phrase is the object of "to"
-        verb, role = stranded.head, stranded.lower_
+        verb = stranded.head
+        role = "subject" if stranded.lower_ == "by" else stranded.lower_
     elif argument.dep_ == "pobj" and argument.head.dep_ in ("prep", "agent"):
         preposition = argument.head
         verb = preposition.head
@@ -201,12 +205,26 @@ def asked_slot(doc) -> Slot | None:  # doc: spacy Doc of the question
         while not _is_verb(verb) and verb.head.i != verb.i:
             verb = verb.head
         role = "subject" if argument.dep_ == "nsubj" else "object"
+        governed = next((c for c in verb.children if c.dep_ == "xcomp" and c.pos_ == "VERB"), None)
+        if argument.dep_ != "dobj" and governed is not None:
+            verb, role = governed, "subject"  # "What is set to replace ...?": the replacer
     else:
         return None
     lemma = verb.lemma_.lower()
     if not _is_verb(verb) or not lemma or lemma in _LIGHT_VERBS:
         return None
-    return Slot(lemma, role)
+    others = objects(verb) if role == "subject" else subjects(verb)
+    named = [t for t in others if t.i != argument.i and t.pos_ in ("NOUN", "PROPN")]  # not "she"
+    anchor = named[0].lemma_.lower() if named else None
+    return Slot(lemma, role, anchor)
+
+
+def _stranded_preposition(doc):  # doc: spacy Doc -> Token | None
+    """A preposition without its object ("… sell it *to*?", "… play *for* in 2020?"): the
+    wh-phrase is that object. A particle ("set *up*") is no preposition."""
+    return next(
+        (t for t in doc if t.dep_ in _PREPOSITION_DEPS and t.pos_ == "ADP" and not list(t.children)), None
+    )
 
 
 def _is_verb(token) -> bool:  # token: spacy Token

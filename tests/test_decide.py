@@ -176,6 +176,33 @@ def test_an_answer_reports_the_likelihood_it_was_given_on(assistant) -> None:  #
     assert assistant.settings.min_answer_logprob <= answer.answer_logprob < 0
 
 
+def test_a_phrase_its_sentence_states_in_the_asked_argument_is_not_withheld(assistant) -> None:  # noqa: ANN001
+    """A question of no answer type is typed by the verb argument it asks for; the phrase a
+    sentence states there is given even when the model doubts it (a threshold nothing passes),
+    but not when the sentence negates the verb, and not for a question that has a type."""
+    from functools import partial
+
+    from qa.config import Settings
+
+    nothing_passes = Policy.from_settings(Settings(min_answer_logprob=0.0))
+
+    def answer(question: str, text: str):  # -> Decision
+        r = _retrieval(text)
+        prompt = assistant.prompts.render("answer", question=question, evidence=r.evidence)
+        judge = partial(assistant.generator.score_continuations, prompt)
+        return decide(classify(question), question, r, None, judge, nothing_passes)
+
+    question = "What does the harbour plan try to protect?"
+    stated = answer(question, "The harbour plan aims to protect nesting seabirds along the Tallport coast.")
+    assert stated.kind == "phrase" and "nesting seabirds" in stated.text and stated.cited == [0]
+    denied = answer(question, "The harbour plan does not protect nesting seabirds along the Tallport coast.")
+    assert denied.kind == "abstain"
+    typed = answer(
+        "Which company bought the bakery chain?", "Brightway Foods bought the bakery chain in May."
+    )
+    assert typed.kind == "abstain"
+
+
 def _slots(question: str, text: str) -> dict[str, bool]:
     r = _retrieval(text)
     return {c.text: c.fills_slot for c in extract(_texts(r), question, classify(question).slot)}
@@ -187,6 +214,19 @@ def test_the_phrase_that_fills_the_asked_verb_argument_is_marked() -> None:
     assert slots["Brightway Foods"]
     assert not slots["Mira Solberg"] and not slots["Monday"]
     assert not _slots("Who sold the bakery chain?", text)["Brightway Foods"]  # a different verb
+    sold = "The founder sold the bakery chain to Brightway Foods in May."
+    assert _slots("Who did the founder sell the bakery chain to?", sold)["Brightway Foods"]
+
+
+def test_a_negated_verb_or_another_doer_states_no_answer() -> None:
+    question = "What did Brightway Foods buy?"
+    assert _slots(question, "Brightway Foods bought the Tallport bakery chain.")["Tallport bakery chain"]
+    assert not _slots(question, "Rival Kestrel Mills bought the Tallport bakery chain.")[
+        "Tallport bakery chain"
+    ]
+    assert not _slots(question, "Brightway Foods did not buy the Tallport bakery chain.")[
+        "Tallport bakery chain"
+    ]
 
 
 def test_the_argument_is_read_through_the_passive_and_a_relative_clause() -> None:

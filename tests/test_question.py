@@ -3,7 +3,7 @@
 import pytest
 
 from qa.gazetteer import countries_named, country_of, place_kind
-from qa.question import AnswerType, Slot, classify
+from qa.question import AnswerType, classify
 
 T = AnswerType
 
@@ -100,10 +100,20 @@ def test_the_subject_of_a_copular_question_is_not_its_focus() -> None:
         ("Who did the founder sell the bakery chain to?", "sell", "to"),  # a stranded preposition
         ("Who did the mayor meet with in Tallport?", "meet", "with"),
         ("What does the new plan try to protect?", "protect", "object"),
+        ("Which team did she play for in 2020?", "play", "for"),  # stranded, then a phrase
+        ("What did the city set up?", "set", "object"),  # a particle is no preposition
+        ("What is set to replace the old stadium?", "replace", "subject"),  # the governed verb
     ],
 )
 def test_the_verb_argument_a_question_asks_for(question: str, verb: str, role: str) -> None:
-    assert classify(question).slot == Slot(verb, role)
+    slot = classify(question).slot
+    assert slot is not None and (slot.verb, slot.role) == (verb, role)
+
+
+def test_the_anchor_is_the_verb_s_other_argument() -> None:
+    assert classify("What does the new plan try to protect?").slot.anchor == "plan"
+    assert classify("What was banned by the council?").slot.anchor == "council"
+    assert classify("Which team did she play for?").slot.anchor is None  # a pronoun anchors nothing
 
 
 def test_a_copular_question_asks_for_no_verb_argument() -> None:
