@@ -72,7 +72,7 @@ class Candidate:
     sentence: int  # position in `Retrieval.sentences` (a stable id for this question)
     label: str  # spaCy entity label, or NOUN_PHRASE
     generated: bool = False  # the model wrote this phrase itself
-    fills_slot: bool = False  # it is the verb argument the question asks for (`slot_fillers`)
+    fills_slot: bool = False  # its sentence states it in the asked verb argument (`slot_fillers`)
     fit: float = 1.0  # type compatibility with the question (see `compatibility`)
     logprob: float = 0.0
     score: float = 0.0
@@ -112,8 +112,8 @@ def _has_number(text: str) -> bool:
 def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> list[Candidate]:
     """Entities, pairs of entities and noun phrases of `sentences` (position -> text), best
     position first, without the question's own words. One candidate per distinct text: the
-    first (best-ranked) sentence that carries it, or a later one where it fills the question's
-    `slot` better ("Acme bought the startup" answers "Which company bought ...?")."""
+    first (best-ranked) sentence that carries it, or a later one that states it in the question's
+    `slot` ("Acme bought the startup" answers "Which company bought ...?")."""
     # A country the question names by a demonym or short name is named: "Which country did the
     # US ..." is not answered by "United States" or "U.S." (but "United", an airline, may).
     asked_words = set(words(asked))

@@ -13,13 +13,14 @@ The policy:
    how well its kind fits, and how many of its words the question already says. No candidate
    of a fitting kind: the best sentence answers instead. A question of no answer type that asks
    for a verb's argument ("What does the plan try to protect?") is typed by that grammar: only
-   the phrases a sentence puts in that argument ("protect civilian populations") compete.
+   the phrases a sentence states in that argument ("The plan attempts to protect civilian
+   populations": same verb, not negated, same other argument) compete.
 4. The chosen phrase is withheld when its sentence is off the question (`min_support`) or
    the model finds it unlikely as the answer (`min_answer_logprob`): on the packs the model's
    likelihood of its best candidate tells answerable questions from unanswerable ones better
    than the ranking score, whose repetition feature measures salience, not answerability.
-   A phrase that fills the asked verb argument is stated by its sentence and is not withheld
-   for the model's doubt (the 270M model often prefers its own paraphrase).
+   A phrase its sentence states in the asked verb argument is not withheld for the model's
+   doubt (the 270M model often prefers its own paraphrase).
 """
 
 from __future__ import annotations
