@@ -176,14 +176,15 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
     for verb in doc:
         if verb.pos_ != "VERB" or verb.lemma_.lower() != slot.verb or negated(verb):
             continue
+        doers, done_to = subjects(verb), objects(verb)
         if slot.role == "subject":
-            found = subjects(verb)
+            found = doers
         elif slot.role == "object":
-            found = objects(verb)
+            found = done_to
         else:
             preps = [c for c in verb.children if c.dep_ in ("prep", "dative") and c.lower_ == slot.role]
             found = [g for c in preps for g in c.children if g.dep_ == "pobj"]
-        arguments = {t.lemma_.lower() for t in subjects(verb) + objects(verb) if t not in found}
+        arguments = {t.lemma_.lower() for t in doers + done_to if t not in found}
         if slot.anchor is not None and slot.anchor not in arguments:
             continue
         for head in found:

@@ -76,7 +76,8 @@ def _parse(table: str) -> dict[str, str]:
     return countries
 
 
-COUNTRY_OF = _parse(_TABLE) | _parse(_REGIONS)
+_DEMONYM_COUNTRY = _parse(_TABLE)
+COUNTRY_OF = _DEMONYM_COUNTRY | _parse(_REGIONS)
 # Short names news writes for countries. Abbreviations are read in capitals only: "us" is a
 # pronoun (a question written all in capitals is read as it stands).
 _ALIASES = {
@@ -89,7 +90,7 @@ _ALIAS = re.compile(
     r"(?<![\w.])(" + "|".join(re.escape(a) for a in sorted(_ALIAS_OF, key=len, reverse=True)) + r")(?![\w])"
 )
 _CONTINENT_PARTS = frozenset({"latin", "north", "south", "central"})  # "South America" is not the US
-COUNTRIES = frozenset(normalize(c) for c in _parse(_TABLE).values()) | frozenset(map(normalize, _ALIAS_OF))
+COUNTRIES = frozenset(normalize(c) for c in _DEMONYM_COUNTRY.values()) | frozenset(map(normalize, _ALIAS_OF))
 _STATES = """Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia
 Hawaii Idaho Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan
 Minnesota Mississippi Missouri Montana Nebraska Nevada New_Hampshire New_Jersey New_Mexico New_York
