@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from qa.gazetteer import countries_named, country_names, country_of, place_kind
-from qa.nlp import negated, objects, parse, subjects
+from qa.nlp import names, negated, objects, parse, subjects
 from qa.question import AnswerType, QuestionForm, Slot
 from qa.textnorm import normalize, words
 
@@ -166,15 +166,20 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
     return list(found.values())
 
 
+# The small tagger often calls a relative "that" a conjunction.
+_RELATIVE_PRONOUNS = {"that", "which", "who", "whom"}
+
+
 def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
     """The head words of the phrases a sentence of `doc` states in `slot`: the subject, object or
-    prepositional object of a use of its verb that is not negated and whose other arguments
-    include the question's anchor ("What did Acme buy?" is not answered by "Brightway bought the
-    chain"). Read through the passive ("was bought by Acme": Acme is the buyer), a relative
-    pronoun ("Acme, which bought": Acme) and conjoined nouns ("Acme and Beta bought": both)."""
+    prepositional object of a use of its verb negated as the question's is (not at all, mostly)
+    and whose other arguments name the question's anchor ("What did Acme buy?" is not answered
+    by "Brightway bought the chain"). Read through the passive ("was bought by Acme": Acme is the
+    buyer), a relative pronoun ("Acme, which bought": Acme), conjoined nouns ("Acme and Beta
+    bought": both) and appositives ("Crimea, the peninsula that Russia seized": both)."""
     heads = []
     for verb in doc:
-        if verb.pos_ != "VERB" or verb.lemma_.lower() != slot.verb or negated(verb):
+        if verb.pos_ != "VERB" or verb.lemma_.lower() != slot.verb or negated(verb) != slot.negated:
             continue
         doers, done_to = subjects(verb), objects(verb)
         if slot.role == "subject":
@@ -184,14 +189,17 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
         else:
             preps = [c for c in verb.children if c.dep_ in ("prep", "dative") and c.lower_ == slot.role]
             found = [g for c in preps for g in c.children if g.dep_ == "pobj"]
-        arguments = {t.lemma_.lower() for t in doers + done_to if t not in found}
+        arguments = set().union(*(names(t) for t in doers + done_to if t not in found))
         if slot.anchor is not None and slot.anchor not in arguments:
             continue
         for head in found:
-            if head.tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
+            if verb.dep_ == "relcl" and (head.tag_ in ("WDT", "WP") or head.lower_ in _RELATIVE_PRONOUNS):
                 head = verb.head  # "Acme, which bought ...": the noun the clause is about
-            heads.append(head)
-            heads += list(head.conjuncts)
+            same = [head, *head.conjuncts]
+            # An appositive names the same thing: "Crimea, the peninsula Russia seized".
+            same += [t.head for t in same if t.dep_ == "appos"]
+            same += [c for t in same for c in t.children if c.dep_ == "appos"]
+            heads += same
     return heads
 
 

@@ -10,11 +10,12 @@ The policy:
    phrase when a sentence carries it) that fit the question's answer type are scored by the
    model's likelihood of each as the answer after the prompt it answered (all the evidence, so
    no second prompt is read), how often the evidence repeats it, whether the model wrote it,
-   how well its kind fits, and how many of its words the question already says. No candidate
-   of a fitting kind: the best sentence answers instead. A question of no answer type that asks
-   for a verb's argument ("What does the plan try to protect?") is typed by that grammar: only
-   the phrases a sentence states in that argument ("The plan attempts to protect civilian
-   populations": same verb, not negated, same other argument) compete.
+   how well its kind fits, how many of its words the question already says, and whether its
+   sentence states it in the verb argument the question asks for ("Which union opposes the
+   repairs?": "The Dockworkers Union opposes the repair plan": same verb, negated as in the
+   question, same other argument). No candidate of a fitting kind: the best sentence answers
+   instead. A question of no answer type that asks for a verb's argument ("What does the plan
+   try to protect?") is typed by that grammar: only the phrases a sentence states there compete.
 4. The chosen phrase is withheld when its sentence is off the question (`min_support`) or
    the model finds it unlikely as the answer (`min_answer_logprob`): on the packs the model's
    likelihood of its best candidate tells answerable questions from unanswerable ones better
@@ -56,6 +57,7 @@ class Weights:
     generated: float = 2.0
     fit: float = 2.0
     asked: float = 2.0
+    stated: float = 3.0  # its sentence states it in the verb argument the question asks for
 
 
 @dataclass
@@ -116,9 +118,7 @@ def decide(
     texts = {p: sentences[p].text for p in range(len(evidence))}
     if generated is not None:
         texts.setdefault(generated.supporting[0], sentences[generated.supporting[0]].text)
-    # The verb argument the question asks for types a question of no answer type (see below).
-    slot = form.slot if form.answer_type is AnswerType.ANY else None
-    candidates = extract(texts, question, slot)
+    candidates = extract(texts, question, form.slot)
     if generated is not None:
         _add_generated(candidates, generated.phrase, generated.supporting[0], texts)
     typed = []
@@ -131,7 +131,8 @@ def decide(
         return _sentence_answer(retrieval, policy, f"no {form.answer_type.value} in the evidence")
     # A question of no answer type is typed by its grammar: "What does the plan try to protect?"
     # is answered by what a sentence says the plan protects, however unlikely the model finds it.
-    fillers = [c for c in typed if c.fills_slot]
+    # For a typed question, stating the asked argument is one feature among the others.
+    fillers = [c for c in typed if c.fills_slot] if form.answer_type is AnswerType.ANY else []
     evidence_texts = [e.text for e in evidence]
     typed = sorted(fillers or typed, key=lambda c: (not c.generated, c.sentence))[:MAX_JUDGED]
     ranked = rank(typed, question, evidence_texts, policy.weights, judge)
@@ -169,6 +170,7 @@ def rank(
             "generated": float(any(candidates[j].generated for j in group)),
             "fit": candidate.fit,
             "asked": -sum(t in asked for t in texts[i]) / max(1, len(texts[i])),
+            "stated": float(any(candidates[j].fills_slot for j in group)),
         }
         rest = sum(getattr(weights, name) * value for name, value in candidate.features.items())
         groups.append((candidate, group, rest))

@@ -69,6 +69,13 @@ def objects(verb) -> list:  # spacy Token -> list of Tokens
     return [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
 
 
+def names(argument) -> set[str]:  # spacy Token -> lemmas
+    """The nouns an argument's phrase names: its head and the nouns compounded or possessed
+    before it ("Beijing's mediation efforts": efforts, mediation, Beijing)."""
+    modifiers = [c for c in argument.children if c.dep_ in ("compound", "poss")]
+    return {argument.lemma_.lower()} | {c.lemma_.lower() for c in modifiers if c.pos_ in ("NOUN", "PROPN")}
+
+
 def negated(verb) -> bool:  # spacy Token
     """The verb carries its own negation: "did not ban", "never bought"."""
     return any(c.dep_ == "neg" for c in verb.children)

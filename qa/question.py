@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from qa.nlp import objects, parse, subjects
+from qa.nlp import negated, objects, parse, subjects
 
 
 class AnswerType(StrEnum):
@@ -95,11 +95,13 @@ class Slot:
     bought the startup?" asks for the subject of *buy*; "What was banned?" and "What did the city
     ban?" for its object; "Who did she meet with?" for the object of *with* after *meet*. The
     anchor is the verb's other core argument in the question ("the plan" of "What does the plan
-    try to protect?"): a sentence states the answer only if it says the same of it."""
+    try to protect?"): a sentence states the answer only if it says the same of it, and with the
+    same polarity ("Which country has not condemned ...?" asks who did *not*)."""
 
     verb: str  # lemma
     role: str  # "subject", "object", or a preposition
     anchor: str | None = None  # lemma of the other argument's head word
+    negated: bool = False
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,7 @@ def asked_slot(doc) -> Slot | None:  # doc: spacy Doc of the question
     others = objects(verb) if role == "subject" else subjects(verb)
     named = [t for t in others if t.i != argument.i and t.pos_ in ("NOUN", "PROPN")]  # not "she"
     anchor = named[0].lemma_.lower() if named else None
-    return Slot(lemma, role, anchor)
+    return Slot(lemma, role, anchor, negated(verb))
 
 
 def _stranded_preposition(doc):  # doc: spacy Doc -> Token | None

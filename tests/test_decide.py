@@ -229,6 +229,28 @@ def test_a_negated_verb_or_another_doer_states_no_answer() -> None:
     ]
 
 
+def test_the_answer_s_verb_is_negated_as_the_question_s() -> None:
+    text = "Norland signed the fishing treaty in May. Estova has not signed the fishing treaty."
+    negative = _slots("Which country has not signed the fishing treaty?", text)
+    assert negative["Estova"] and not negative["Norland"]
+    positive = _slots("Which country has signed the fishing treaty?", text)
+    assert positive["Norland"] and not positive["Estova"]
+
+
+def test_the_anchor_may_be_a_noun_compounded_in_the_sentence_s_argument() -> None:
+    text = "The Dockworkers Union opposes the mayor's repair plan."
+    found = _slots("Which union opposes the repairs?", text)
+    assert found["Dockworkers Union"]
+
+
+def test_an_appositive_and_a_relative_that_are_read() -> None:
+    found = _slots(
+        "Which island did Norland seize in 1990?",
+        "Estova still claims Kell, the northern island that Norland seized in 1990.",
+    )
+    assert found["Kell"] and not found["Estova"]
+
+
 def test_the_argument_is_read_through_the_passive_and_a_relative_clause() -> None:
     question = "Which company bought the bakery chain?"
     passive = _slots(question, "The bakery chain was bought by Brightway Foods.")

@@ -116,5 +116,10 @@ def test_the_anchor_is_the_verb_s_other_argument() -> None:
     assert classify("Which team did she play for?").slot.anchor is None  # a pronoun anchors nothing
 
 
+def test_the_slot_keeps_the_question_s_negation() -> None:
+    assert classify("Which country has not signed the treaty?").slot.negated
+    assert not classify("Which country has signed the treaty?").slot.negated
+
+
 def test_a_copular_question_asks_for_no_verb_argument() -> None:
     assert classify("Who is the mayor of Tallport?").slot is None

@@ -18,6 +18,11 @@ ANSWERED = {
     "How many regions does Moscow say Ukraine must accept the annexation of?": ("four", "four regions"),
     "What kind of partnership did China and Russia announce?": ("no limits", "“no limits” partnership"),
     "Why do the United States and NATO distrust Beijing's mediation?": ("not condemned", "untrustworthy"),
+    # The question's verb, read in the sentence: who does it, to what, negated or not.
+    "Which organisation regards Beijing's mediation as untrustworthy?": ("NATO", "NATO have regarded"),
+    "Which country has not condemned Russia's invasion of Ukraine?": ("China", "China has not condemned"),
+    "Who indicated that Xi's visit was meant to promote harmony?": ("Wang Wenbin", "Wenbin, indicated"),
+    "Which peninsula did Russia seize in 2014?": ("Crimea", "Russia forcibly seized"),
 }
 NOT_COVERED = [
     "What is the boiling point of liquid nitrogen?",
