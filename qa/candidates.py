@@ -166,7 +166,6 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
     return list(found.values())
 
 
-# The small tagger often calls a relative "that" a conjunction.
 _RELATIVE_PRONOUNS = {"that", "which", "who", "whom"}
 
 
@@ -193,14 +192,28 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
         if slot.anchor is not None and slot.anchor not in arguments:
             continue
         for head in found:
-            if verb.dep_ == "relcl" and (head.tag_ in ("WDT", "WP") or head.lower_ in _RELATIVE_PRONOUNS):
+            if verb.dep_ == "relcl" and _relative_pronoun(head, verb):
                 head = verb.head  # "Acme, which bought ...": the noun the clause is about
             same = [head, *head.conjuncts]
             # An appositive names the same thing: "Crimea, the peninsula Russia seized".
-            same += [t.head for t in same if t.dep_ == "appos"]
-            same += [c for t in same for c in t.children if c.dep_ == "appos"]
+            same += [t.head for t in same if t.dep_ == "appos" and _appositive(t)]
+            same += [c for t in same for c in t.children if c.dep_ == "appos" and _appositive(c)]
             heads += same
-    return heads
+    return list({t.i: t for t in heads}.values())
+
+
+def _relative_pronoun(token, clause) -> bool:  # spacy Tokens: a verb's argument, the relative clause verb
+    """The pronoun that opens a relative clause; the small tagger often calls "that" a conjunction."""
+    return token.tag_ in ("WDT", "WP") or (
+        token.lower_ in _RELATIVE_PRONOUNS and token.i == clause.left_edge.i
+    )
+
+
+def _appositive(token) -> bool:  # spacy Token with dep "appos"
+    """A real appositive: a noun phrase set off beside another, not the subject of a verb that
+    follows it ("…Ukraine, the minister said" is misread as naming Ukraine the minister)."""
+    following = token.doc[token.right_edge.i + 1] if token.right_edge.i + 1 < len(token.doc) else None
+    return following is None or following.pos_ not in ("VERB", "AUX")
 
 
 def _fills(span, fillers: list) -> bool:  # span: spacy Span, fillers: Tokens

@@ -20,8 +20,8 @@ The policy:
    the model finds it unlikely as the answer (`min_answer_logprob`): on the packs the model's
    likelihood of its best candidate tells answerable questions from unanswerable ones better
    than the ranking score, whose repetition feature measures salience, not answerability.
-   A phrase its sentence states in the asked verb argument is not withheld for the model's
-   doubt (the 270M model often prefers its own paraphrase).
+   For a question of no answer type, a phrase its sentence states in the asked verb argument is
+   not withheld for the model's doubt (the 270M model often prefers its own paraphrase).
 """
 
 from __future__ import annotations
@@ -134,7 +134,9 @@ def decide(
     # For a typed question, stating the asked argument is one feature among the others.
     fillers = [c for c in typed if c.fills_slot] if form.answer_type is AnswerType.ANY else []
     evidence_texts = [e.text for e in evidence]
-    typed = sorted(fillers or typed, key=lambda c: (not c.generated, c.sentence))[:MAX_JUDGED]
+    # The model's own phrase first, then the others in the order the evidence first names them
+    # (a candidate re-cited where a later sentence states it keeps its place).
+    typed = sorted(fillers or typed, key=lambda c: not c.generated)[:MAX_JUDGED]
     ranked = rank(typed, question, evidence_texts, policy.weights, judge)
     best = ranked[0]
     judged = judge is not None and policy.weights.logprob != 0
@@ -208,8 +210,8 @@ def _phrase(
     retrieval: Retrieval, policy: Policy, *, stated: bool = False,
 ) -> Decision:  # fmt: skip
     """The phrase answers unless its sentence is off the question or the model finds it
-    unlikely; a phrase its sentence states in the verb argument the question asks for
-    (`stated`, see `slot_fillers`) is not withheld for the model's doubt."""
+    unlikely; `stated` (a question of no answer type answered by a phrase its sentence states in
+    the verb argument the question asks for, see `slot_fillers`) waives the model's doubt."""
     support = retrieval.sentences[cited[0]].support
     if support < policy.min_support:
         return Decision(

@@ -70,12 +70,18 @@ def objects(verb) -> list:  # spacy Token -> list of Tokens
 
 
 def names(argument) -> set[str]:  # spacy Token -> lemmas
-    """The nouns an argument's phrase names: its head and the nouns compounded or possessed
-    before it ("Beijing's mediation efforts": efforts, mediation, Beijing)."""
-    modifiers = [c for c in argument.children if c.dep_ in ("compound", "poss")]
-    return {argument.lemma_.lower()} | {c.lemma_.lower() for c in modifiers if c.pos_ in ("NOUN", "PROPN")}
+    """The nouns an argument's phrase names: its head and the common nouns compounded before it
+    ("the mediation efforts": efforts, mediation). Not a possessor or a name ("Acme's stake",
+    "Acme shares"): those are another thing than the phrase's head."""
+    compounds = [c for c in argument.children if c.dep_ == "compound" and c.pos_ == "NOUN"]
+    return {argument.lemma_.lower()} | {c.lemma_.lower() for c in compounds}
 
 
 def negated(verb) -> bool:  # spacy Token
-    """The verb carries its own negation: "did not ban", "never bought"."""
-    return any(c.dep_ == "neg" for c in verb.children)
+    """The verb, or a verb it completes, is negated: "did not ban", "never bought", "does not
+    try to protect"."""
+    while not any(c.dep_ == "neg" for c in verb.children):
+        if verb.dep_ != "xcomp":
+            return False
+        verb = verb.head
+    return True

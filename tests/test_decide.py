@@ -243,12 +243,38 @@ def test_the_anchor_may_be_a_noun_compounded_in_the_sentence_s_argument() -> Non
     assert found["Dockworkers Union"]
 
 
-def test_an_appositive_and_a_relative_that_are_read() -> None:
+def test_a_negation_on_the_verb_it_completes_counts() -> None:
+    question = "What does the plan not try to protect?"
+    assert _slots(question, "The plan does not try to protect farmland.")["farmland"]
+    assert not _slots(question, "The plan tries to protect forests.")["forests"]
+    assert not _slots("What does the plan try to protect?", "The plan does not try to protect farmland.")[
+        "farmland"
+    ]
+
+
+def test_a_possessor_or_a_name_before_the_argument_is_not_the_anchor() -> None:
+    question = "Which company bought Acme?"
+    assert _slots(question, "Delta Freight bought Acme.")["Delta Freight"]
+    assert not _slots(question, "Beta Foods bought Acme's stake in Gamma.")["Beta Foods"]
+    assert not _slots(question, "Delta Freight bought Acme shares.")["Delta Freight"]
+
+
+def test_an_appositive_is_read_and_a_misread_one_before_a_verb_is_not() -> None:
     found = _slots(
         "Which island did Norland seize in 1990?",
         "Estova still claims Kell, the northern island that Norland seized in 1990.",
     )
     assert found["Kell"] and not found["Estova"]
+    misread = _slots("What did Norland invade?", "Norland invaded Estova, the foreign minister of Kell said.")
+    assert misread["Estova"] and not misread["foreign minister"]
+
+
+def test_a_relative_that_the_tagger_calls_a_conjunction_is_read(seed_text: str) -> None:
+    """The seed's own sentence: the small tagger reads its "that" as a conjunction."""
+    sentence = next(
+        seed_text[a:b] for a, b in split_sentences(seed_text) if "forcibly seized" in seed_text[a:b]
+    )
+    assert _slots("Which peninsula did Russia seize in 2014?", sentence)["Crimea"]
 
 
 def test_the_argument_is_read_through_the_passive_and_a_relative_clause() -> None:
