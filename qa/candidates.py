@@ -171,7 +171,7 @@ _RELATIVE_PRONOUNS = {"that", "which", "who", "whom"}
 
 def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
     """The head words of the phrases a sentence of `doc` states in `slot`: the subject, object or
-    prepositional object of a use of its verb negated as the question's is (not at all, mostly)
+    prepositional object of a use of its verb that is negated exactly when the question's verb is,
     and whose other arguments name the question's anchor ("What did Acme buy?" is not answered
     by "Brightway bought the chain"). Read through the passive ("was bought by Acme": Acme is the
     buyer), a relative pronoun ("Acme, which bought": Acme), conjoined nouns ("Acme and Beta
