@@ -150,7 +150,10 @@ _NOUNISH = frozenset({"ADJ", "NOUN", "PROPN", "NUM"})
 
 def _focus(tokens: list) -> str | None:  # tokens: spacy Tokens after the wh-word
     """The noun a which/what governs: "which European *country*", "what is the name of the
-    *airline*", "which two *states*". The first grouped noun of the phrase, else its last noun."""
+    *airline*", "which two *states*". English compounds end in their head ("which college
+    *sport*", "which Supreme Court *justice*"), but a possessive ends the phrase the wh-word
+    asks about ("which *country*'s parliament"): the last common noun before it, else the first
+    grouped word (a name: "which US *state*")."""
     i = 0
     if tokens and tokens[0].lower_ == "of":  # "which of the following companies"
         i = 1
@@ -168,11 +171,11 @@ def _focus(tokens: list) -> str | None:  # tokens: spacy Tokens after the wh-wor
         run.append(token)
     if i == 1 and tokens[0].lower_ in _BE and after is not None and after.pos_ in ("VERB", "AUX"):
         return None  # "what is the administration expected to sell": the noun is the subject
-    for token in run:
-        if _noun_type(token.lower_) is not None:
-            return token.lower_
-    nouns = [t.lower_ for t in run if t.pos_ == "NOUN"]
-    return nouns[-1] if nouns else None
+    possessive = next((n for n, t in enumerate(run) if t.tag_ == "POS"), len(run))
+    nouns = [t.lower_ for t in run[:possessive] if t.pos_ == "NOUN"]
+    if nouns:
+        return nouns[-1]
+    return next((t.lower_ for t in run if _noun_type(t.lower_) is not None), None)
 
 
 def classify(question: str) -> QuestionForm:

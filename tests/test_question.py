@@ -35,6 +35,11 @@ T = AnswerType
         ("How did the engineers repair the bridge?", T.EXPLANATION, None),
         ("What happened at the harbour on Tuesday?", T.EXPLANATION, None),
         ("Which animal escaped from the Tallport zoo?", T.THING, "animal"),
+        # A compound's head is its last noun; a possessive ends the phrase asked about.
+        ("Which college sport drew record crowds in Tallport?", T.THING, "sport"),
+        ("Which district court judge blocked the Tallport ban?", T.PERSON, "judge"),
+        ("Which country's parliament passed the water law?", T.PLACE, "country"),
+        ("Which state supreme court upheld the Tallport ban?", T.PLACE, "state"),
         ("What food did the festival ban?", T.THING, "food"),
         ("What did the mayor say about the bridge?", T.ANY, None),
         ("What does the plan try to protect?", T.ANY, None),
