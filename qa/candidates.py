@@ -55,7 +55,8 @@ _NUMBER_WORDS = frozenset(
     hundred thousand million billion trillion dozen dozens hundreds thousands millions billions
     half quarter""".split()
 )
-_QUOTED = re.compile(r"[“\"]([^”\"]{2,60})[”\"]")
+# A quotation, without the comma or full stop that news style puts inside its closing mark.
+_QUOTED = re.compile(r"[“\"]([^”\"]{2,60}?)[,.;:]?[”\"]")
 _CLOSING_QUOTE = {"“": "”", '"': '"', "‘": "’"}  # opening -> closing quotation mark
 _LEADING_DROPPED = frozenset({"DET", "PRON", "CCONJ", "PUNCT", "ADP"})
 _LONE_FUNCTION = frozenset(
@@ -114,10 +115,7 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
     position first, without the question's own words. One candidate per distinct text: the
     first (best-ranked) sentence that carries it, or a later one that states it in the question's
     `slot` ("Acme bought the startup" answers "Which company bought ...?")."""
-    # A country the question names by a demonym or short name is named: "Which country did the
-    # US ..." is not answered by "United States" or "U.S." (but "United", an airline, may).
-    asked_words = set(words(asked))
-    named = {normalize(name) for country in countries_named(asked) for name in country_names(country)}
+    asked_already = functools.partial(restates, asked)
     positions = sorted(sentences)
     docs = parse([sentences[p] for p in positions])
     found: dict[str, Candidate] = {}
@@ -131,8 +129,8 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
             if fill and not found[key].fills_slot:  # cited where it fills the asked slot
                 found[key].sentence, found[key].fills_slot = position, True
             return
-        if key in named or all(t in asked_words or t in _LONE_FUNCTION for t in tokens):
-            return  # the question's own words or country, or nothing but function words
+        if asked_already(text):
+            return
         found[key] = Candidate(text, position, label, fills_slot=fill)
 
     for position, doc in zip(positions, docs, strict=True):
@@ -164,6 +162,22 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
                 continue  # an entity already
             add(span.text, position, NOUN_PHRASE, fills(span))
     return list(found.values())
+
+
+def restates(question: str, text: str) -> bool:
+    """`text` is nothing the question does not already say: its own words, or nothing but
+    function words, or a country it names by a demonym or short name ("Which country did the US
+    ..." is not answered by "United States" or "U.S."; "United", an airline, may answer)."""
+    key = normalize(text)
+    asked, named = _asked(question)
+    return all(t in asked or t in _LONE_FUNCTION for t in key.split()) or key in named
+
+
+@functools.lru_cache(maxsize=64)
+def _asked(question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The question's words, and every name of the countries it names."""
+    named = {normalize(name) for country in countries_named(question) for name in country_names(country)}
+    return frozenset(words(question)), frozenset(named)
 
 
 _RELATIVE_PRONOUNS = {"that", "which", "who", "whom"}

@@ -7,15 +7,16 @@ The policy:
 1. No evidence sentence carries enough of the question's key terms (`min_support`): abstain.
 2. Why / how / what-happened questions are answered by the best evidence sentence, quoted.
 3. Otherwise the candidates (entities and noun phrases of the evidence, and the model's own
-   phrase when a sentence carries it) that fit the question's answer type are scored by the
-   model's likelihood of each as the answer after the prompt it answered (all the evidence, so
-   no second prompt is read), how often the evidence repeats it, whether the model wrote it,
-   how well its kind fits, how many of its words the question already says, and whether its
-   sentence states it in the verb argument the question asks for ("Which union opposes the
-   repairs?": "The Dockworkers Union opposes the repair plan": same verb, negated as in the
-   question, same other argument). No candidate of a fitting kind: the best sentence answers
-   instead. A question of no answer type that asks for a verb's argument ("What does the plan
-   try to protect?") is typed by that grammar: only the phrases a sentence states there compete.
+   phrase when a sentence carries it; none that only restates the question) that fit the
+   question's answer type are scored by the model's likelihood of each as the answer after the
+   prompt it answered (all the evidence, so no second prompt is read), how often the evidence
+   repeats it, whether the model wrote it, how well its kind fits, how many of its words the
+   question already says, and whether its sentence states it in the verb argument the question
+   asks for ("Which union opposes the repairs?": "The Dockworkers Union opposes the repair
+   plan": same verb, negated as in the question, same other argument). No candidate of a
+   fitting kind: the best sentence answers instead. A question of no answer type that asks for
+   a verb's argument ("What does the plan try to protect?") is typed by that grammar: only the
+   phrases a sentence states there compete.
 4. The chosen phrase is withheld when its sentence is off the question (`min_support`) or
    the model finds it unlikely as the answer (`min_answer_logprob`): on the packs the model's
    likelihood of its best candidate tells answerable questions from unanswerable ones better
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from qa.candidates import Candidate, compatibility, extract, label_of
+from qa.candidates import Candidate, compatibility, extract, label_of, restates
 from qa.cite import ground
 from qa.config import Settings
 from qa.question import AnswerType, QuestionForm
@@ -120,7 +121,7 @@ def decide(
         texts.setdefault(generated.supporting[0], sentences[generated.supporting[0]].text)
     candidates = extract(texts, question, form.slot)
     if generated is not None:
-        _add_generated(candidates, generated.phrase, generated.supporting[0], texts)
+        _add_generated(candidates, generated.phrase, generated.supporting[0], texts, question)
     typed = []
     for c in candidates:
         fit = compatibility(form, c.label, c.text)
@@ -194,8 +195,14 @@ def rank(
     return sorted((c for c, _, _ in groups), key=lambda c: -c.score)
 
 
-def _add_generated(candidates: list[Candidate], phrase: str, position: int, texts: dict[int, str]) -> None:
-    """Mark the candidate the model wrote, or add its phrase with the kind it has in its sentence."""
+def _add_generated(
+    candidates: list[Candidate], phrase: str, position: int, texts: dict[int, str], question: str
+) -> None:
+    """Mark the candidate the model wrote, or add its phrase with the kind it has in its sentence.
+    A phrase that only restates the question is no answer, whoever wrote it ("Which country is
+    Acme's biggest buyer?" is not answered "Acme")."""
+    if restates(question, phrase):
+        return
     key = normalize(phrase)
     for candidate in candidates:
         if normalize(candidate.text) == key:

@@ -56,11 +56,12 @@ def parse(texts: list[str]) -> list:  # -> list[spacy.tokens.Doc]
 
 def subjects(verb) -> list:  # spacy Token -> list of Tokens
     """The doer: the subject, a passive's by-agent ("was bought by Acme"), or for a verb another
-    verb governs the governing verb's subject ("The plan attempts to protect": plan)."""
+    verb governs the governing verb's subject ("The plan attempts to protect": plan), its
+    passive subject included ("The visit was meant to promote harmony": the visit promotes)."""
     found = [c for c in verb.children if c.dep_ == "nsubj"]
     found += [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
     if not found and verb.dep_ == "xcomp":
-        found = [c for c in verb.head.children if c.dep_ == "nsubj"]
+        found = [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass")]
     return found
 
 

@@ -119,6 +119,14 @@ def test_the_model_phrase_counts_for_the_candidate_it_matches() -> None:
     assert decision.candidates[0].generated
 
 
+def test_the_model_phrase_that_restates_the_question_is_no_answer() -> None:
+    r = _retrieval("Chile is now Peru's largest copper buyer, a key source of revenue for Peru.")
+    question = "Which country is Peru's largest copper buyer?"
+    decision = decide(classify(question), question, r, " Peru", None, Policy())
+    assert decision.kind == "phrase" and decision.text == "Chile"
+    assert all(c.text != "Peru" for c in decision.candidates)
+
+
 def test_a_leading_article_the_sentence_lacks_still_grounds_the_phrase() -> None:
     r = _retrieval("The tournament will be co-hosted by United States, Canada and Mexico.")
     grounded = ground("- The United States", r.sentences)
@@ -252,6 +260,14 @@ def test_a_negation_on_the_verb_it_completes_counts() -> None:
     ]
 
 
+def test_the_subject_of_a_passive_is_the_doer_of_the_verb_it_governs() -> None:
+    question = "What did the mayor's plan aim to protect?"
+    stated = _slots(question, "The mayor's plan was meant to protect the Tallport wetlands.")
+    assert stated["Tallport wetlands"]
+    other = _slots(question, "The harbour board was asked to protect the Tallport dunes.")
+    assert not other["Tallport dunes"]
+
+
 def test_a_possessor_or_a_name_before_the_argument_is_not_the_anchor() -> None:
     question = "Which company bought Acme?"
     assert _slots(question, "Delta Freight bought Acme.")["Delta Freight"]
@@ -301,3 +317,9 @@ def test_a_negating_determiner_and_a_closed_quotation_stay_in_the_phrase() -> No
     r = _retrieval("The two leagues announced a “no limits” partnership on Monday.")
     texts = [c.text for c in extract(_texts(r), "What did the leagues announce?")]
     assert "“no limits” partnership" in texts and "limits” partnership" not in texts
+
+
+def test_a_quotation_is_a_phrase_without_the_punctuation_inside_its_closing_mark() -> None:
+    r = _retrieval("The mayor said the visit was meant to promote “harmony,” not trade.")
+    texts = [c.text for c in extract(_texts(r), "What did the visit aim to promote?")]
+    assert "harmony" in texts and "harmony," not in texts

@@ -23,6 +23,10 @@ ANSWERED = {
     "Which country has not condemned Russia's invasion of Ukraine?": ("China", "China has not condemned"),
     "Who indicated that Xi's visit was meant to promote harmony?": ("Wang Wenbin", "Wenbin, indicated"),
     "Which peninsula did Russia seize in 2014?": ("Crimea", "Russia forcibly seized"),
+    # The model's own phrase may only repeat the question ("Russia"): it is no answer.
+    "Which country is Russia's largest oil buyer?": ("China", "largest oil buyer"),
+    # A passive's subject does what the verb it governs says ("the visit was intended to promote").
+    "What did Xi's visit aim to promote?": ("harmony", "intended to promote"),
 }
 NOT_COVERED = [
     "What is the boiling point of liquid nitrogen?",
