@@ -167,17 +167,31 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
 def restates(question: str, text: str) -> bool:
     """`text` is nothing the question does not already say: its own words, or nothing but
     function words, or a country it names by a demonym or short name ("Which country did the US
-    ..." is not answered by "United States" or "U.S."; "United", an airline, may answer)."""
-    key = normalize(text)
-    asked, named = _asked(question)
-    return all(t in asked or t in _LONE_FUNCTION for t in key.split()) or key in named
+    ..." is not answered by "United States" or "U.S."; "United", an airline, may answer). One of
+    the alternatives the question offers ("France or Spain") is an answer."""
+    key = normalize(text).split()
+    asked, named, offered = _asked(question)
+    if any(t in offered for t in key) and all(t in offered or t in _LONE_FUNCTION for t in key):
+        return False
+    return all(t in asked or t in _LONE_FUNCTION for t in key) or " ".join(key) in named
 
 
 @functools.lru_cache(maxsize=64)
-def _asked(question: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The question's words, and every name of the countries it names."""
+def _asked(question: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The question's words, every name of the countries it names, and the words of the
+    alternatives it offers: nouns coordinated by "or" ("the game between Ada and Bo" names the
+    teams of a game, it offers no choice)."""
     named = {normalize(name) for country in countries_named(question) for name in country_names(country)}
-    return frozenset(words(question)), frozenset(named)
+    (doc,) = parse([question])
+    heads = []
+    for token in doc:
+        if any(c.dep_ == "cc" and c.lower_ == "or" for c in token.children):
+            heads += [token, *token.conjuncts]
+    offered = {
+        w for head in heads if head.pos_ in ("NOUN", "PROPN")
+        for t in (*[c for c in head.lefts if c.dep_ == "compound"], head) for w in words(t.text)
+    }  # fmt: skip
+    return frozenset(words(question)), frozenset(named), frozenset(offered)
 
 
 _RELATIVE_PRONOUNS = {"that", "which", "who", "whom"}

@@ -60,14 +60,22 @@ def subjects(verb) -> list:  # spacy Token -> list of Tokens
     passive subject included ("The visit was meant to promote harmony": the visit promotes)."""
     found = [c for c in verb.children if c.dep_ == "nsubj"]
     found += [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
-    if not found and verb.dep_ == "xcomp":
+    if not found and verb.dep_ == "xcomp" and not _passive(verb):
         found = [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass")]
     return found
 
 
 def objects(verb) -> list:  # spacy Token -> list of Tokens
-    """What the verb acts on: its direct object, or a passive's subject."""
-    return [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
+    """What the verb acts on: its direct object, or a passive's subject, also when the passive is
+    governed by another verb ("The bridge was scheduled to be repaired": the bridge)."""
+    found = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
+    if not found and verb.dep_ == "xcomp" and _passive(verb):
+        found = [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass")]
+    return found
+
+
+def _passive(verb) -> bool:  # spacy Token
+    return any(c.dep_ == "auxpass" for c in verb.children)
 
 
 def names(argument) -> set[str]:  # spacy Token -> lemmas

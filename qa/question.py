@@ -145,6 +145,7 @@ def _noun_type(noun: str) -> AnswerType | None:
 
 
 _BE = frozenset("is are was were".split())
+_TRANSPARENT = frozenset("kind type sort name".split())  # "the kind of *company*", "the company *name*"
 _NOUNISH = frozenset({"ADJ", "NOUN", "PROPN", "NUM"})
 
 
@@ -152,8 +153,9 @@ def _focus(tokens: list) -> str | None:  # tokens: spacy Tokens after the wh-wor
     """The noun a which/what governs: "which European *country*", "what is the name of the
     *airline*", "which two *states*". English compounds end in their head ("which college
     *sport*", "which Supreme Court *justice*"), but a possessive ends the phrase the wh-word
-    asks about ("which *country*'s parliament"): the last common noun before it, else the first
-    grouped word (a name: "which US *state*")."""
+    asks about ("which *country*'s parliament"): the last noun before it when the phrase has a
+    common noun ("which state supreme *court*"), else the first word of a known kind ("which
+    *state*" of a name)."""
     i = 0
     if tokens and tokens[0].lower_ == "of":  # "which of the following companies"
         i = 1
@@ -163,7 +165,7 @@ def _focus(tokens: list) -> str | None:  # tokens: spacy Tokens after the wh-wor
     after = None
     for token in tokens[i:]:
         word = token.lower_
-        if not run and (token.pos_ == "DET" or word in ("kind", "type", "sort", "name", "of", "following")):
+        if not run and (token.pos_ == "DET" or word in _TRANSPARENT or word in ("of", "following")):
             continue
         if token.pos_ not in _NOUNISH and token.tag_ != "POS":
             after = token
@@ -171,10 +173,11 @@ def _focus(tokens: list) -> str | None:  # tokens: spacy Tokens after the wh-wor
         run.append(token)
     if i == 1 and tokens[0].lower_ in _BE and after is not None and after.pos_ in ("VERB", "AUX"):
         return None  # "what is the administration expected to sell": the noun is the subject
-    possessive = next((n for n, t in enumerate(run) if t.tag_ == "POS"), len(run))
-    nouns = [t.lower_ for t in run[:possessive] if t.pos_ == "NOUN"]
-    if nouns:
-        return nouns[-1]
+    phrase = run[: next((n for n, t in enumerate(run) if t.tag_ == "POS"), len(run))]
+    while phrase and phrase[-1].lower_ in _TRANSPARENT:  # "the company name": the company
+        phrase.pop()
+    if any(t.pos_ == "NOUN" for t in phrase):
+        return [t for t in phrase if t.pos_ in ("NOUN", "PROPN")][-1].lower_
     return next((t.lower_ for t in run if _noun_type(t.lower_) is not None), None)
 
 

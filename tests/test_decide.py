@@ -2,9 +2,10 @@
 candidates may answer, not which one the model prefers, so the model is used only where its
 likelihood of the answer decides whether it is given)."""
 
-from qa.candidates import NOUN_PHRASE, compatibility, extract
+from qa.candidates import NOUN_PHRASE, compatibility, extract, restates
 from qa.cite import ground
 from qa.decide import Policy, decide
+from qa.nlp import objects, parse, subjects
 from qa.question import classify
 from qa.records import Article
 from qa.retrieve import Evidence, Retrieval
@@ -117,6 +118,14 @@ def test_the_model_phrase_counts_for_the_candidate_it_matches() -> None:
     decision = decide(classify(question), question, r, " Mira Solberg", None, Policy())
     assert decision.kind == "phrase" and decision.text == "Mira Solberg"
     assert decision.candidates[0].generated
+
+
+def test_an_alternative_the_question_offers_may_answer_it() -> None:
+    r = _retrieval("Chile won the copper vote on Monday, ahead of Peru.")
+    question = "Which country won the copper vote, Chile or Peru?"
+    decision = decide(classify(question), question, r, " Chile", None, Policy())
+    assert decision.kind == "phrase" and decision.text == "Chile"
+    assert restates(question, "copper vote") and not restates(question, "Peru")
 
 
 def test_the_model_phrase_that_restates_the_question_is_no_answer() -> None:
@@ -266,6 +275,10 @@ def test_the_subject_of_a_passive_is_the_doer_of_the_verb_it_governs() -> None:
     assert stated["Tallport wetlands"]
     other = _slots(question, "The harbour board was asked to protect the Tallport dunes.")
     assert not other["Tallport dunes"]
+    # A governed passive: what was scheduled to be repaired is repaired, it repairs nothing.
+    (doc,) = parse(["The Old Mill bridge was scheduled to be repaired in May."])
+    repaired = next(t for t in doc if t.lower_ == "repaired")
+    assert subjects(repaired) == [] and [t.text for t in objects(repaired)] == ["bridge"]
 
 
 def test_a_possessor_or_a_name_before_the_argument_is_not_the_anchor() -> None:
