@@ -115,7 +115,6 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
     position first, without the question's own words. One candidate per distinct text: the
     first (best-ranked) sentence that carries it, or a later one that states it in the question's
     `slot` ("Acme bought the startup" answers "Which company bought ...?")."""
-    asked_already = functools.partial(restates, asked)
     positions = sorted(sentences)
     docs = parse([sentences[p] for p in positions])
     found: dict[str, Candidate] = {}
@@ -129,7 +128,7 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
             if fill and not found[key].fills_slot:  # cited where it fills the asked slot
                 found[key].sentence, found[key].fills_slot = position, True
             return
-        if asked_already(text):
+        if restates(asked, text):
             return
         found[key] = Candidate(text, position, label, fills_slot=fill)
 
