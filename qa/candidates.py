@@ -58,6 +58,7 @@ _NUMBER_WORDS = frozenset(
 # A quotation, without the comma or full stop that news style puts inside its closing mark.
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,60}?)[,.;:]?[”\"]")
 _CLOSING_QUOTE = {"“": "”", '"': '"', "‘": "’"}  # opening -> closing quotation mark
+_AMOUNT_LABELS = frozenset({"MONEY", "PERCENT", "CARDINAL", "QUANTITY"})
 _LEADING_DROPPED = frozenset({"DET", "PRON", "CCONJ", "PUNCT", "ADP"})
 _LONE_FUNCTION = frozenset(
     "the a an this that these those it its he she they we i you his her their our my your "
@@ -141,6 +142,10 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
             if ent is None:
                 continue
             add(ent.text, position, ent.label_, fills(ent))
+            # The same thing without its hedge or title ("nearly $200 million": "$200 million";
+            # "Gov. Roy Cooper": "Roy Cooper") is judged with it as one answer (`decide.rank`).
+            if (core := _core(ent)) is not None:
+                add(core.text, position, ent.label_, fills(core))
             if ent.label_ == "NORP" and (country := country_of(ent.text)):
                 add(country, position, "GPE", fills(ent))
         # "Nevada and Oregon": a question may ask for a pair of the same kind.
@@ -161,6 +166,23 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
                 continue  # an entity already
             add(span.text, position, NOUN_PHRASE, fills(span))
     return list(found.values())
+
+
+def _core(span):  # spacy Span -> Span | None
+    """An amount without the words that hedge it ("more than 112,000", "only 0.55%"), a person
+    without their title: the shorter span the entity ends with, or None."""
+    start = span.start
+    if span.label_ in _AMOUNT_LABELS:
+        while start < span.end and span.doc[start].pos_ not in ("NUM", "SYM"):
+            start += 1
+    elif span.label_ == "PERSON":
+        while start < span.end and span.doc[start].ent_type_ != "PERSON":
+            start += 1
+    if start in (span.start, span.end):
+        return None
+    core = span.doc[start : span.end]
+    core.label_ = span.label_
+    return core
 
 
 def restates(question: str, text: str) -> bool:
@@ -211,7 +233,9 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
         if slot.role == "subject":
             found = doers
         elif slot.role == "object":
-            found = done_to
+            # Without an object, the partner after "with" stands for it: "meet (with) Putin".
+            found = done_to or [g for c in verb.children if c.dep_ == "prep" and c.lower_ == "with"
+                                for g in c.children if g.dep_ == "pobj"]  # fmt: skip
         else:
             preps = [c for c in verb.children if c.dep_ in ("prep", "dative") and c.lower_ == slot.role]
             found = [g for c in preps for g in c.children if g.dep_ == "pobj"]
@@ -249,8 +273,9 @@ def _fills(span, fillers: list) -> bool:  # span: spacy Span, fillers: Tokens
 
 
 def _with_title(span):  # spacy Span -> Span
-    """A person with the title news gives them: "President Joe Biden", "Transportation Secretary
-    Sean Duffy" (capitalised nouns just before the name; "former" and the like stop it)."""
+    """A person with the title news gives them: "President Joe Biden", "Finance Minister Ana
+    Ruiz" (capitalised nouns just before the name; "former" and the like stop it, and so does a
+    named place or body: "North Carolina Gov." gives "Gov. Roy Cooper")."""
     doc, start = span.doc, span.start
     while (
         start > 0

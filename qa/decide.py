@@ -160,8 +160,7 @@ def rank(
     asked = set(words(question))
     texts = [words(c.text) for c in candidates]
     mentions = [
-        sum(1.0 / (1 + i) for i, sentence in enumerate(evidence) if contains_phrase(sentence, c.text))
-        for c in candidates
+        {i for i, sentence in enumerate(evidence) if contains_phrase(sentence, c.text)} for c in candidates
     ]
     groups: list[tuple[Candidate, list[int], float]] = []
     for i, candidate in enumerate(candidates):
@@ -169,7 +168,8 @@ def rank(
             continue  # counted with its long form
         group = [j for j, other in enumerate(texts) if j == i or _is_short_form(other, texts[i])]
         candidate.features = {
-            "repeated": sum(mentions[j] for j in group),
+            # Each sentence naming the entity counts once, by any of its forms.
+            "repeated": sum(1.0 / (1 + k) for k in set().union(*(mentions[j] for j in group))),
             "generated": float(any(candidates[j].generated for j in group)),
             "fit": candidate.fit,
             "asked": -sum(t in asked for t in texts[i]) / max(1, len(texts[i])),

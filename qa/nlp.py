@@ -56,11 +56,12 @@ def parse(texts: list[str]) -> list:  # -> list[spacy.tokens.Doc]
 
 def subjects(verb) -> list:  # spacy Token -> list of Tokens
     """The doer: the subject, a passive's by-agent ("was bought by Acme"), or for a verb another
-    verb governs the governing verb's subject ("The plan attempts to protect": plan), its
-    passive subject included ("The visit was meant to promote harmony": the visit promotes)."""
+    verb governs (`_governed`) the governing verb's subject ("The plan attempts to protect":
+    plan), its passive subject included ("The visit was meant to promote harmony": the visit
+    promotes)."""
     found = [c for c in verb.children if c.dep_ == "nsubj"]
     found += [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
-    if not found and verb.dep_ == "xcomp" and not _passive(verb):
+    if not found and _governed(verb) and not _passive(verb):
         found = [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass")]
     return found
 
@@ -69,9 +70,17 @@ def objects(verb) -> list:  # spacy Token -> list of Tokens
     """What the verb acts on: its direct object, or a passive's subject, also when the passive is
     governed by another verb ("The bridge was scheduled to be repaired": the bridge)."""
     found = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
-    if not found and verb.dep_ == "xcomp" and _passive(verb):
+    if not found and _governed(verb) and _passive(verb):
         found = [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass")]
     return found
+
+
+def _governed(verb) -> bool:  # spacy Token
+    """A verb whose doer is its governing verb's subject: a complement ("attempts *to
+    protect*") or an infinitive of purpose ("will visit Russia *to meet* Putin")."""
+    return verb.dep_ == "xcomp" or (
+        verb.dep_ == "advcl" and any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
+    )
 
 
 def _passive(verb) -> bool:  # spacy Token

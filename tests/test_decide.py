@@ -2,9 +2,9 @@
 candidates may answer, not which one the model prefers, so the model is used only where its
 likelihood of the answer decides whether it is given)."""
 
-from qa.candidates import NOUN_PHRASE, compatibility, extract, restates
+from qa.candidates import NOUN_PHRASE, Candidate, compatibility, extract, restates
 from qa.cite import ground
-from qa.decide import Policy, decide
+from qa.decide import Policy, Weights, decide, rank
 from qa.nlp import objects, parse, subjects
 from qa.question import classify
 from qa.records import Article
@@ -156,6 +156,26 @@ def test_a_person_keeps_the_title_news_gives_them() -> None:
     assert "Mayor Mira Solberg" in texts
 
 
+def test_a_person_is_also_a_candidate_without_their_title() -> None:
+    r = _retrieval("Finance Minister Mira Solberg opened the Lindqvist bridge on Monday.")
+    found = {c.text: c.label for c in extract(_texts(r), "Who opened the bridge?")}
+    assert found.get("Finance Minister Mira Solberg") == "PERSON" and found.get("Mira Solberg") == "PERSON"
+
+
+def test_a_hedged_amount_is_also_a_candidate_without_its_hedge() -> None:
+    r = _retrieval("The museum will cost nearly $200 million, and more than 4,000 residents signed.")
+    texts = [c.text for c in extract(_texts(r), "How much will the museum cost?")]
+    assert {"nearly $200 million", "$200 million", "more than 4,000", "4,000"} <= set(texts)
+
+
+def test_a_sentence_naming_an_entity_by_two_forms_counts_once() -> None:
+    evidence = ["Finance Minister Mira Solberg opened the bridge.", "Mira Solberg spoke later."]
+    candidates = [Candidate(name, 0, "PERSON") for name in ("Finance Minister Mira Solberg", "Mira Solberg")]
+    (ranked,) = rank(candidates, "Who opened the bridge?", evidence, Weights())
+    assert ranked.text == "Finance Minister Mira Solberg"
+    assert ranked.features["repeated"] == 1.0 + 1.0 / 2  # sentences 1 and 2, each once
+
+
 def test_amount_questions_are_answered_with_numbers() -> None:
     form = classify("How old is the chess champion?")
     assert compatibility(form, "DATE", "first day") is None
@@ -279,6 +299,15 @@ def test_the_subject_of_a_passive_is_the_doer_of_the_verb_it_governs() -> None:
     (doc,) = parse(["The Old Mill bridge was scheduled to be repaired in May."])
     repaired = next(t for t in doc if t.lower_ == "repaired")
     assert subjects(repaired) == [] and [t.text for t in objects(repaired)] == ["bridge"]
+
+
+def test_an_infinitive_of_purpose_has_the_main_verb_s_doer_and_with_names_a_partner() -> None:
+    text = "Mayor Ana Ruiz will travel to Tallport next week to meet with Governor Jon Berg."
+    (doc,) = parse([text])
+    meet = next(t for t in doc if t.lower_ == "meet")
+    assert [t.text for t in subjects(meet)] == ["Ruiz"]
+    slots = _slots("Who will Ana Ruiz meet in Tallport?", text)
+    assert slots["Governor Jon Berg"] and not slots["Mayor Ana Ruiz"]
 
 
 def test_a_possessor_or_a_name_before_the_argument_is_not_the_anchor() -> None:
