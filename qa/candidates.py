@@ -58,6 +58,7 @@ _NUMBER_WORDS = frozenset(
 # A quotation, without the comma or full stop that news style puts inside its closing mark.
 _QUOTED = re.compile(r"[“\"]([^”\"]{2,60}?)[,.;:]?[”\"]")
 _CLOSING_QUOTE = {"“": "”", '"': '"', "‘": "’"}  # opening -> closing quotation mark
+_PARTNERS = frozenset({"PERSON", "ORG", "GPE", "NORP"})  # who can be met, talked or dealt with
 _AMOUNT_LABELS = frozenset({"MONEY", "PERCENT", "CARDINAL", "QUANTITY"})
 _LEADING_DROPPED = frozenset({"DET", "PRON", "CCONJ", "PUNCT", "ADP"})
 _LONE_FUNCTION = frozenset(
@@ -76,6 +77,9 @@ class Candidate:
     generated: bool = False  # the model wrote this phrase itself
     fills_slot: bool = False  # its sentence states it in the asked verb argument (`slot_fillers`)
     fit: float = 1.0  # type compatibility with the question (see `compatibility`)
+    # Shorter spans naming the same thing, which the model may find likelier as the answer: the
+    # amount without its hedge, the person without their title (`_core`).
+    forms: tuple[str, ...] = ()
     logprob: float = 0.0
     score: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
@@ -120,7 +124,7 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
     docs = parse([sentences[p] for p in positions])
     found: dict[str, Candidate] = {}
 
-    def add(text: str, position: int, label: str, fill: bool) -> None:
+    def add(text: str, position: int, label: str, fill: bool, forms: tuple[str, ...] = ()) -> None:
         key = normalize(text)
         tokens = key.split()
         if not tokens or len(tokens) > MAX_WORDS:
@@ -131,7 +135,7 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
             return
         if restates(asked, text):
             return
-        found[key] = Candidate(text, position, label, fills_slot=fill)
+        found[key] = Candidate(text, position, label, fills_slot=fill, forms=forms)
 
     for position, doc in zip(positions, docs, strict=True):
         fills = functools.partial(_fills, fillers=slot_fillers(doc, slot) if slot is not None else [])
@@ -141,11 +145,8 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
         for ent in entities:
             if ent is None:
                 continue
-            add(ent.text, position, ent.label_, fills(ent))
-            # The same thing without its hedge or title ("nearly $200 million": "$200 million";
-            # "Gov. Roy Cooper": "Roy Cooper") is judged with it as one answer (`decide.rank`).
-            if (core := _core(ent)) is not None:
-                add(core.text, position, ent.label_, fills(core))
+            core = _core(ent)
+            add(ent.text, position, ent.label_, fills(ent), (core.text,) if core is not None else ())
             if ent.label_ == "NORP" and (country := country_of(ent.text)):
                 add(country, position, "GPE", fills(ent))
         # "Nevada and Oregon": a question may ask for a pair of the same kind.
@@ -169,8 +170,9 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
 
 
 def _core(span):  # spacy Span -> Span | None
-    """An amount without the words that hedge it ("more than 112,000", "only 0.55%"), a person
-    without their title: the shorter span the entity ends with, or None."""
+    """An amount without the words that hedge it ("almost 4,000", "just over 12%"), a person
+    without their title ("Harbor pilot Tomas Reyes"): the shorter span the entity ends with, or
+    None. The model judges an answer by its words, and a hedge is no part of what was asked."""
     start = span.start
     if span.label_ in _AMOUNT_LABELS:
         while start < span.end and span.doc[start].pos_ not in ("NUM", "SYM"):
@@ -233,9 +235,12 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
         if slot.role == "subject":
             found = doers
         elif slot.role == "object":
-            # Without an object, the partner after "with" stands for it: "meet (with) Putin".
-            found = done_to or [g for c in verb.children if c.dep_ == "prep" and c.lower_ == "with"
-                                for g in c.children if g.dep_ == "pobj"]  # fmt: skip
+            # Without an object, a named partner after "with" stands for it: "meet (with) Ana
+            # Ruiz", not "signed with a flourish".
+            found = done_to or [
+                g for c in verb.children if c.dep_ == "prep" and c.lower_ == "with"
+                for g in c.children if g.dep_ == "pobj" and g.ent_type_ in _PARTNERS
+            ]  # fmt: skip
         else:
             preps = [c for c in verb.children if c.dep_ in ("prep", "dative") and c.lower_ == slot.role]
             found = [g for c in preps for g in c.children if g.dep_ == "pobj"]
@@ -275,7 +280,7 @@ def _fills(span, fillers: list) -> bool:  # span: spacy Span, fillers: Tokens
 def _with_title(span):  # spacy Span -> Span
     """A person with the title news gives them: "President Joe Biden", "Finance Minister Ana
     Ruiz" (capitalised nouns just before the name; "former" and the like stop it, and so does a
-    named place or body: "North Carolina Gov." gives "Gov. Roy Cooper")."""
+    named place or body: "Oregon Gov. Ana Ruiz" gives "Gov. Ana Ruiz")."""
     doc, start = span.doc, span.start
     while (
         start > 0

@@ -153,7 +153,8 @@ def rank(
     judge: Judge | None = None,
 ) -> list[Candidate]:  # fmt: skip
     """Order candidates by their weighted features. A short form of a longer candidate
-    ("Biden" of "Joe Biden") is the same entity: its evidence counts for the longer form.
+    ("Biden" of "Joe Biden") is the same entity: its evidence counts for the longer form, each
+    sentence once, and the model judges the entity by its likeliest form (`Candidate.forms`).
     The model's likelihood, the one costly feature, comes last, told what the rest already
     gives each text so that only the winner's must be read to the end (others may show an
     upper bound)."""
@@ -181,14 +182,14 @@ def rank(
         bonus: dict[str, float] = {}  # per text: the most the other features give a group it is in
         for _, group, rest in groups:
             for j in group:
-                text = candidates[j].text
-                bonus[text] = max(bonus.get(text, float("-inf")), rest / weights.logprob)
+                for text in (candidates[j].text, *candidates[j].forms):
+                    bonus[text] = max(bonus.get(text, float("-inf")), rest / weights.logprob)
         judged = list(bonus)
         # The early stop bounds a likelihood that is rewarded; a negative weight needs them all.
         bounds = [bonus[t] for t in judged] if weights.logprob > 0 else None
         logprobs = dict(zip(judged, judge(judged, bounds), strict=True))
         for c in candidates:
-            c.logprob = logprobs.get(c.text, c.logprob)
+            c.logprob = max(logprobs.get(text, c.logprob) for text in (c.text, *c.forms))
     for candidate, group, rest in groups:
         candidate.features["logprob"] = max(candidates[j].logprob for j in group)
         candidate.score = rest + weights.logprob * candidate.features["logprob"]

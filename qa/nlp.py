@@ -62,7 +62,10 @@ def subjects(verb) -> list:  # spacy Token -> list of Tokens
     found = [c for c in verb.children if c.dep_ == "nsubj"]
     found += [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
     if not found and _governed(verb) and not _passive(verb):
-        found = [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass")]
+        # A complement's doer may be a passive subject ("was meant to promote"); a purpose's is
+        # the active subject only ("The vote was delayed to give …": the vote gives nothing).
+        doers = ("nsubj", "nsubjpass") if verb.dep_ == "xcomp" else ("nsubj",)
+        found = [c for c in verb.head.children if c.dep_ in doers]
     return found
 
 
@@ -70,7 +73,7 @@ def objects(verb) -> list:  # spacy Token -> list of Tokens
     """What the verb acts on: its direct object, or a passive's subject, also when the passive is
     governed by another verb ("The bridge was scheduled to be repaired": the bridge)."""
     found = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
-    if not found and _governed(verb) and _passive(verb):
+    if not found and verb.dep_ == "xcomp" and _passive(verb):
         found = [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass")]
     return found
 
@@ -96,10 +99,10 @@ def names(argument) -> set[str]:  # spacy Token -> lemmas
 
 
 def negated(verb) -> bool:  # spacy Token
-    """The verb, or a verb it completes, is negated: "did not ban", "never bought", "does not
-    try to protect"."""
+    """The verb, or a verb it completes or serves, is negated: "did not ban", "never bought",
+    "does not try to protect", "will not travel to Oslo to meet"."""
     while not any(c.dep_ == "neg" for c in verb.children):
-        if verb.dep_ != "xcomp":
+        if not _governed(verb):
             return False
         verb = verb.head
     return True
