@@ -254,8 +254,24 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
             # An appositive names the same thing: "Crimea, the peninsula Russia seized".
             same += [t.head for t in same if t.dep_ == "appos" and _appositive(t)]
             same += [c for t in same for c in t.children if c.dep_ == "appos" and _appositive(c)]
+            if slot.counted:
+                same = _counts(same, slot.counted)
             heads += same
     return list({t.i: t for t in heads}.values())
+
+
+def _counts(arguments: list, noun: str) -> list:  # spacy Tokens, a lemma -> Tokens
+    """The numbers that count `noun` in these arguments: "sent 5,000 troops" (the number modifies
+    the noun), "sent thousands of troops" (the number heads it); not "thousands of deaths"."""
+    found = []
+    for token in arguments:
+        if token.like_num or token.ent_type_ in _AMOUNT_LABELS:
+            of = [g for c in token.children if c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
+            if not of or any(g.lemma_.lower() == noun for g in of):
+                found.append(token)
+        elif token.lemma_.lower() == noun:
+            found += [c for c in token.children if c.dep_ == "nummod"]
+    return found
 
 
 def _relative_pronoun(token, clause) -> bool:  # spacy Tokens: a verb's argument, the relative clause verb

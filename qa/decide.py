@@ -22,7 +22,8 @@ The policy:
    likelihood of its best candidate tells answerable questions from unanswerable ones better
    than the ranking score, whose repetition feature measures salience, not answerability.
    For a question of no answer type, a phrase its sentence states in the asked verb argument is
-   not withheld for the model's doubt (the 270M model often prefers its own paraphrase).
+   not withheld for the model's doubt (the 270M model often prefers its own paraphrase), nor is a
+   number its sentence states as the count a "how many" question asks for.
 """
 
 from __future__ import annotations
@@ -143,7 +144,12 @@ def decide(
     judged = judge is not None and policy.weights.logprob != 0
     logprob = best.features["logprob"] if judged else None
     score = round(best.score, 4)
-    decision = _phrase(best.text, [best.sentence], score, logprob, retrieval, policy, stated=bool(fillers))
+    # A number its sentence states as the count asked for ("How many jobs will Acme cut?": "Acme
+    # will cut 300 jobs") is not withheld for the model's doubt either.
+    counted = form.slot is not None and form.slot.counted and best.features["stated"] > 0
+    decision = _phrase(
+        best.text, [best.sentence], score, logprob, retrieval, policy, stated=bool(fillers) or counted
+    )
     decision.candidates = ranked
     return decision
 
@@ -219,7 +225,8 @@ def _phrase(
 ) -> Decision:  # fmt: skip
     """The phrase answers unless its sentence is off the question or the model finds it
     unlikely; `stated` (a question of no answer type answered by a phrase its sentence states in
-    the verb argument the question asks for, see `slot_fillers`) waives the model's doubt."""
+    the verb argument the question asks for, see `slot_fillers`, or a "how many" question by the
+    count its sentence states) waives the model's doubt."""
     support = retrieval.sentences[cited[0]].support
     if support < policy.min_support:
         return Decision(

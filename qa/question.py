@@ -102,6 +102,8 @@ class Slot:
     role: str  # "subject", "object", or a preposition
     anchor: str | None = None  # lemma of the other argument's head word
     negated: bool = False
+    # "How many troops did ... send?" asks for the number that counts the argument: its noun.
+    counted: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,11 +197,15 @@ _PREPOSITION_DEPS = frozenset({"prep", "agent", "dative"})  # "sold it *to* Acme
 
 def asked_slot(doc) -> Slot | None:  # doc: spacy Doc of the question
     """Which argument of which verb the wh-phrase is. A passive subject is the verb's object and
-    a by-agent its subject, so "What was banned by X?" and "What did X ban?" ask the same."""
-    wh = next((t for t in doc if t.lower_ in _ARGUMENT_WH), None)
+    a by-agent its subject, so "What was banned by X?" and "What did X ban?" ask the same. "How
+    many <noun>" asks for the number that counts that argument."""
+    wh = _how_many(doc)
+    if wh is None:
+        wh = next((t for t in doc if t.lower_ in _ARGUMENT_WH), None)
     if wh is None:
         return None
-    argument = wh.head if wh.dep_ == "det" else wh  # "which company" -> company
+    argument = wh.head if wh.dep_ in ("det", "amod") else wh  # "which company" -> company
+    counted = argument.lemma_.lower() if wh.dep_ == "amod" else None
     stranded = _stranded_preposition(doc)
     if stranded is not None:  # "Who did she sell it to?": the wh-phrase is the object of "to"
         verb = stranded.head
@@ -224,7 +230,14 @@ def asked_slot(doc) -> Slot | None:  # doc: spacy Doc of the question
     others = objects(verb) if role == "subject" else subjects(verb)
     named = [t for t in others if t.i != argument.i and t.pos_ in ("NOUN", "PROPN")]  # not "she"
     anchor = named[0].lemma_.lower() if named else None
-    return Slot(lemma, role, anchor, negated(verb))
+    return Slot(lemma, role, anchor, negated(verb), counted)
+
+
+def _how_many(doc):  # doc: spacy Doc -> Token | None
+    """The "many" of "how many <noun>", which asks for the number of that noun."""
+    return next(
+        (t for t in doc[1:] if t.lower_ == "many" and t.dep_ == "amod" and t.nbor(-1).lower_ == "how"), None
+    )
 
 
 def _stranded_preposition(doc):  # doc: spacy Doc -> Token | None

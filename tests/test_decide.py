@@ -251,6 +251,13 @@ def test_a_phrase_its_sentence_states_in_the_asked_argument_is_not_withheld(assi
         "Which company bought the bakery chain?", "Brightway Foods bought the bakery chain in May."
     )
     assert typed.kind == "abstain"
+    # The count a "how many" question asks for, stated by its sentence, is given too.
+    counted = answer("How many ferries did Tallport Lines buy?", "Tallport Lines bought six ferries in May.")
+    assert counted.kind == "phrase" and counted.text == "six" and counted.cited == [0]
+    uncounted = answer(
+        "How many ferries did Tallport Lines buy?", "Norvik Shipping bought six ferries in May."
+    )
+    assert uncounted.kind == "abstain"
 
 
 def _slots(question: str, text: str) -> dict[str, bool]:
@@ -266,6 +273,16 @@ def test_the_phrase_that_fills_the_asked_verb_argument_is_marked() -> None:
     assert not _slots("Who sold the bakery chain?", text)["Brightway Foods"]  # a different verb
     sold = "The founder sold the bakery chain to Brightway Foods in May."
     assert _slots("Who did the founder sell the bakery chain to?", sold)["Brightway Foods"]
+
+
+def test_a_how_many_question_is_filled_by_the_number_counting_its_noun() -> None:
+    question = "How many ferries did Tallport Lines buy?"
+    assert _slots(question, "Tallport Lines bought six ferries from the Aldmouth shipyard.")["six"]
+    assert _slots(question, "Tallport Lines bought dozens of ferries last year.")["dozens"]
+    # A number of something else, or of the same noun by another buyer, is no count asked for.
+    other = _slots(question, "Tallport Lines bought hundreds of engines and two ferries in May.")
+    assert not other["hundreds"] and other["two"]
+    assert not _slots(question, "Norvik Shipping bought six ferries in May.")["six"]
 
 
 def test_a_negated_verb_or_another_doer_states_no_answer() -> None:

@@ -129,3 +129,11 @@ def test_the_slot_keeps_the_question_s_negation() -> None:
 
 def test_a_copular_question_asks_for_no_verb_argument() -> None:
     assert classify("Who is the mayor of Tallport?").slot is None
+
+
+def test_how_many_asks_for_the_number_counting_the_verb_s_argument() -> None:
+    slot = classify("How many ferries did Tallport Lines buy from the shipyard?").slot
+    assert (slot.verb, slot.role, slot.anchor, slot.counted) == ("buy", "object", "lines", "ferry")
+    died = classify("How many hikers died in the avalanche?").slot
+    assert (died.verb, died.role, died.counted) == ("die", "subject", "hiker")
+    assert classify("Which company bought the ferries?").slot.counted is None
