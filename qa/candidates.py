@@ -224,9 +224,11 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
     """The head words of the phrases a sentence of `doc` states in `slot`: the subject, object or
     prepositional object of a use of its verb that is negated exactly when the question's verb is,
     and whose other arguments name the question's anchor ("What did Acme buy?" is not answered
-    by "Brightway bought the chain"). Read through the passive ("was bought by Acme": Acme is the
-    buyer), a relative pronoun ("Acme, which bought": Acme), conjoined nouns ("Acme and Beta
-    bought": both) and appositives ("Crimea, the peninsula that Russia seized": both)."""
+    by "Brightway bought the chain") or only refer back to it ("has not confirmed this"). For
+    "how many", the number that counts the argument (`_counts`). Read through the passive ("was
+    bought by Acme": Acme is the buyer), a relative pronoun ("Acme, which bought": Acme),
+    conjoined nouns ("Acme and Beta bought": both) and appositives ("Crimea, the peninsula that
+    Russia seized": both)."""
     heads = []
     for verb in doc:
         if verb.pos_ != "VERB" or verb.lemma_.lower() != slot.verb or negated(verb) != slot.negated:
@@ -244,8 +246,12 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
         else:
             preps = [c for c in verb.children if c.dep_ in ("prep", "dative") and c.lower_ == slot.role]
             found = [g for c in preps for g in c.children if g.dep_ == "pobj"]
-        arguments = set().union(*(names(t) for t in doers + done_to if t not in found))
-        if slot.anchor is not None and slot.anchor not in arguments:
+        others = [t for t in doers + done_to if t not in found]
+        arguments = set().union(*(names(t) for t in others))
+        # A pronoun there ("has not confirmed *this*") refers to something named before: it does
+        # not say the sentence is about another thing.
+        referred = bool(others) and all(t.pos_ == "PRON" for t in others)
+        if slot.anchor is not None and slot.anchor not in arguments and not referred:
             continue
         for head in found:
             if verb.dep_ == "relcl" and _relative_pronoun(head, verb):

@@ -285,6 +285,16 @@ def test_a_how_many_question_is_filled_by_the_number_counting_its_noun() -> None
     assert not _slots(question, "Norvik Shipping bought six ferries in May.")["six"]
 
 
+def test_a_pronoun_in_the_other_argument_does_not_rule_the_sentence_out() -> None:
+    question = "Which regulator has not approved the merger?"
+    text = (
+        "Brightway expects the merger to close in May, but the Norland Competition Board has not approved it."
+    )
+    assert _slots(question, text)["Norland Competition Board"]
+    other = "The Norland Competition Board has not approved the harbour expansion."
+    assert not _slots(question, other)["Norland Competition Board"]  # a named other thing still does
+
+
 def test_a_negated_verb_or_another_doer_states_no_answer() -> None:
     question = "What did Brightway Foods buy?"
     assert _slots(question, "Brightway Foods bought the Tallport bakery chain.")["Tallport bakery chain"]
