@@ -218,17 +218,18 @@ def _asked(question: str) -> tuple[frozenset[str], frozenset[str], frozenset[str
 
 
 _RELATIVE_PRONOUNS = {"that", "which", "who", "whom"}
+_REFERRING = frozenset({"it", "this", "that", "these", "those", "them"})  # pronouns for things
 
 
 def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
     """The head words of the phrases a sentence of `doc` states in `slot`: the subject, object or
     prepositional object of a use of its verb that is negated exactly when the question's verb is,
     and whose other arguments name the question's anchor ("What did Acme buy?" is not answered
-    by "Brightway bought the chain") or only refer back to it ("has not confirmed this"). For
-    "how many", the number that counts the argument (`_counts`). Read through the passive ("was
-    bought by Acme": Acme is the buyer), a relative pronoun ("Acme, which bought": Acme),
-    conjoined nouns ("Acme and Beta bought": both) and appositives ("Crimea, the peninsula that
-    Russia seized": both)."""
+    by "Brightway bought the chain") or only refer back to it as its object ("has not confirmed
+    this"). For "how many", the number that counts the argument (`_counts`). Read through the
+    passive ("was bought by Acme": Acme is the buyer), a relative pronoun ("Acme, which bought":
+    Acme), conjoined nouns ("Acme and Beta bought": both) and appositives ("Crimea, the peninsula
+    that Russia seized": both)."""
     heads = []
     for verb in doc:
         if verb.pos_ != "VERB" or verb.lemma_.lower() != slot.verb or negated(verb) != slot.negated:
@@ -246,11 +247,16 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
         else:
             preps = [c for c in verb.children if c.dep_ in ("prep", "dative") and c.lower_ == slot.role]
             found = [g for c in preps for g in c.children if g.dep_ == "pobj"]
-        others = [t for t in doers + done_to if t not in found]
+        # A relative pronoun stands for the noun its clause is about ("the chain, which Acme
+        # bought": the chain).
+        others = [
+            verb.head if verb.dep_ == "relcl" and _relative_pronoun(t, verb) else t
+            for t in doers + done_to
+            if t not in found
+        ]
         arguments = set().union(*(names(t) for t in others))
-        # A pronoun there ("has not confirmed *this*") refers to something named before: it does
-        # not say the sentence is about another thing.
-        referred = bool(others) and all(t.pos_ == "PRON" for t in others)
+        # An object that only refers back ("has not confirmed *this*") names nothing else.
+        referred = bool(others) and all(t in done_to and t.lower_ in _REFERRING for t in others)
         if slot.anchor is not None and slot.anchor not in arguments and not referred:
             continue
         for head in found:
@@ -268,12 +274,13 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
 
 def _counts(arguments: list, noun: str) -> list:  # spacy Tokens, a lemma -> Tokens
     """The numbers that count `noun` in these arguments: "sent 5,000 troops" (the number modifies
-    the noun), "sent thousands of troops" (the number heads it); not "thousands of deaths"."""
+    the noun), "sent thousands of troops" (the number heads it); not "thousands of deaths", and
+    not a bare number, which may count anything ("will cut 300 million")."""
     found = []
     for token in arguments:
         if token.like_num or token.ent_type_ in _AMOUNT_LABELS:
             of = [g for c in token.children if c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
-            if not of or any(g.lemma_.lower() == noun for g in of):
+            if any(g.lemma_.lower() == noun for g in of):
                 found.append(token)
         elif token.lemma_.lower() == noun:
             found += [c for c in token.children if c.dep_ == "nummod"]

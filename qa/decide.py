@@ -146,7 +146,7 @@ def decide(
     score = round(best.score, 4)
     # A number its sentence states as the count asked for ("How many jobs will Acme cut?": "Acme
     # will cut 300 jobs") is not withheld for the model's doubt either.
-    counted = form.slot is not None and form.slot.counted and best.features["stated"] > 0
+    counted = form.slot is not None and form.slot.counted is not None and best.features["stated"] > 0
     decision = _phrase(
         best.text, [best.sentence], score, logprob, retrieval, policy, stated=bool(fillers) or counted
     )

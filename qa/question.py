@@ -187,7 +187,8 @@ def classify(question: str) -> QuestionForm:
     """Answer type of `question` from its wh-word and the noun that wh-word governs, and the
     verb argument it asks for."""
     (doc,) = parse([question.strip()])
-    return replace(_answer_type(question, doc), slot=asked_slot(doc))
+    form = _answer_type(question, doc)
+    return replace(form, slot=asked_slot(doc, counting=form.wh == "how many"))
 
 
 _ARGUMENT_WH = frozenset({"who", "whom", "what", "which"})
@@ -195,17 +196,16 @@ _LIGHT_VERBS = frozenset({"be", "have", "do"})
 _PREPOSITION_DEPS = frozenset({"prep", "agent", "dative"})  # "sold it *to* Acme" is a dative
 
 
-def asked_slot(doc) -> Slot | None:  # doc: spacy Doc of the question
+def asked_slot(doc, counting: bool = False) -> Slot | None:  # doc: spacy Doc of the question
     """Which argument of which verb the wh-phrase is. A passive subject is the verb's object and
-    a by-agent its subject, so "What was banned by X?" and "What did X ban?" ask the same. "How
-    many <noun>" asks for the number that counts that argument."""
-    wh = _how_many(doc)
-    if wh is None:
-        wh = next((t for t in doc if t.lower_ in _ARGUMENT_WH), None)
+    a by-agent its subject, so "What was banned by X?" and "What did X ban?" ask the same. With
+    `counting` (a "how many" question), the number that counts that argument."""
+    many = _how_many(doc) if counting else None
+    wh = many if many is not None else next((t for t in doc if t.lower_ in _ARGUMENT_WH), None)
     if wh is None:
         return None
-    argument = wh.head if wh.dep_ in ("det", "amod") else wh  # "which company" -> company
-    counted = argument.lemma_.lower() if wh.dep_ == "amod" else None
+    argument = wh.head if wh.dep_ == "det" or many is not None else wh  # "which company" -> company
+    counted = support = None
     stranded = _stranded_preposition(doc)
     if stranded is not None:  # "Who did she sell it to?": the wh-phrase is the object of "to"
         verb = stranded.head
@@ -215,22 +215,41 @@ def asked_slot(doc) -> Slot | None:  # doc: spacy Doc of the question
         verb = preposition.head
         role = "subject" if preposition.dep_ == "agent" else preposition.lower_
     elif argument.dep_ in ("nsubj", "nsubjpass", "dobj"):
+        counted = argument.lemma_.lower() if many is not None else None
         verb = argument.head  # the role label is surer than the attachment: climb to a verb
         while not _is_verb(verb) and verb.head.i != verb.i:
             verb = verb.head
         role = "subject" if argument.dep_ == "nsubj" else "object"
+        support = _do_support(argument) if argument.dep_ == "nsubj" else None
+        if support is not None:  # "Which bakery did the council close?": not the closer
+            verb, role = support.head, "object"
         governed = next((c for c in verb.children if c.dep_ == "xcomp" and c.pos_ == "VERB"), None)
         if argument.dep_ != "dobj" and governed is not None:
-            verb, role = governed, "subject"  # "What is set to replace ...?": the replacer
+            # "What is set to replace ...?": the replacer; "Which stores does Acme plan to close?"
+            verb, role = governed, "object" if support is not None else "subject"
     else:
         return None
     lemma = verb.lemma_.lower()
     if not _is_verb(verb) or not lemma or lemma in _LIGHT_VERBS:
         return None
-    others = objects(verb) if role == "subject" else subjects(verb)
+    if support is not None:  # the subject between "did" and the verb (often misparsed)
+        others = [t for t in doc[support.i + 1 : verb.i] if t.pos_ in ("NOUN", "PROPN")][-1:]
+    else:
+        others = objects(verb) if role == "subject" else subjects(verb)
     named = [t for t in others if t.i != argument.i and t.pos_ in ("NOUN", "PROPN")]  # not "she"
     anchor = named[0].lemma_.lower() if named else None
     return Slot(lemma, role, anchor, negated(verb), counted)
+
+
+def _do_support(argument):  # spacy Token: a wh-phrase parsed as subject -> the "do" after it, or None
+    """The auxiliary "do" right after the wh-phrase and before another subject: "Which bakery
+    *did* the council close?" asks for an object; a subject question takes "do" only before
+    "not" ("Which country did not sign?")."""
+    doc = argument.doc
+    after = argument.right_edge.i + 1
+    if after + 1 >= len(doc) or doc[after].lemma_ != "do" or doc[after].dep_ != "aux":
+        return None
+    return None if doc[after + 1].dep_ == "neg" else doc[after]
 
 
 def _how_many(doc):  # doc: spacy Doc -> Token | None

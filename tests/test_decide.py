@@ -283,6 +283,18 @@ def test_a_how_many_question_is_filled_by_the_number_counting_its_noun() -> None
     other = _slots(question, "Tallport Lines bought hundreds of engines and two ferries in May.")
     assert not other["hundreds"] and other["two"]
     assert not _slots(question, "Norvik Shipping bought six ferries in May.")["six"]
+    # A pronoun doer or a relative clause about another buyer is no answer either.
+    assert not _slots(question, "Norvik Shipping said it bought six ferries in May.")["six"]
+    assert not _slots(question, "Norvik Shipping, which bought six ferries in May, is based in Aldmouth.")[
+        "six"
+    ]
+    # A bare number may count anything.
+    assert not _slots("How many jobs will Acme cut?", "Acme will cut 300 million from its budget.")[
+        "300 million"
+    ]
+    killed = "How many soldiers did the rebels kill?"
+    assert _slots(killed, "The rebels killed four soldiers in the raid.")["four"]
+    assert not _slots(killed, "Four soldiers killed 30 rebels in the raid.")["Four"]
 
 
 def test_a_pronoun_in_the_other_argument_does_not_rule_the_sentence_out() -> None:
@@ -293,6 +305,13 @@ def test_a_pronoun_in_the_other_argument_does_not_rule_the_sentence_out() -> Non
     assert _slots(question, text)["Norland Competition Board"]
     other = "The Norland Competition Board has not approved the harbour expansion."
     assert not _slots(question, other)["Norland Competition Board"]  # a named other thing still does
+    # Only an object that refers back: "something" names another thing, a doer is no object.
+    bought = "Which company bought the bakery chain?"
+    assert not _slots(bought, "Brightway Foods bought something else instead.")["Brightway Foods"]
+    relative = _slots(
+        "Who bought the bakery chain?", "The bakery chain, which Brightway Foods bought in May, has 40 shops."
+    )
+    assert relative["Brightway Foods"]  # "which" stands for the chain
 
 
 def test_a_negated_verb_or_another_doer_states_no_answer() -> None:

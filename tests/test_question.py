@@ -137,3 +137,19 @@ def test_how_many_asks_for_the_number_counting_the_verb_s_argument() -> None:
     died = classify("How many hikers died in the avalanche?").slot
     assert (died.verb, died.role, died.counted) == ("die", "subject", "hiker")
     assert classify("Which company bought the ferries?").slot.counted is None
+
+
+def test_a_wh_phrase_before_do_support_is_not_the_subject() -> None:
+    """The small parser often calls the fronted phrase of "Which N did S V?" a subject; English
+    uses "do" there only when the wh-phrase is not the subject (or before "not")."""
+    killed = classify("How many soldiers did the rebels kill?").slot
+    assert (killed.verb, killed.role, killed.anchor, killed.counted) == ("kill", "object", "rebel", "soldier")
+    closed = classify("Which bakery did the council close?").slot
+    assert (closed.verb, closed.role, closed.anchor) == ("close", "object", "council")
+    unsigned = classify("Which country did not sign the treaty?").slot
+    assert (unsigned.role, unsigned.negated) == ("subject", True)
+
+
+def test_only_a_how_many_question_asks_for_a_count() -> None:
+    slot = classify("How much did Acme pay for how many ferries?").slot  # a money question
+    assert slot is None or slot.counted is None
