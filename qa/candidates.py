@@ -232,20 +232,10 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
     that Russia seized": both)."""
     heads = []
     for verb in doc:
-        if verb.pos_ != "VERB" or negated(verb) != slot.negated:
-            continue
-        # What something is called is stated by any verb that names its object as something:
-        # "calls the invasion a special operation", "sees the invasion as a special operation".
-        complements = _complements(verb) if slot.role == "predicate" else []
-        if verb.lemma_.lower() != slot.verb and not complements:
+        if verb.pos_ != "VERB" or verb.lemma_.lower() != slot.verb or negated(verb) != slot.negated:
             continue
         doers, done_to = subjects(verb), objects(verb)
-        if slot.role == "predicate":
-            # The anchor is the thing named; the namer must be the question's, if it names one.
-            if slot.doer is not None and slot.doer not in set().union(*(names(t) for t in doers)):
-                continue
-            found, doers = complements, []
-        elif slot.role == "subject":
+        if slot.role == "subject":
             found = doers
         elif slot.role == "object":
             # Without an object, a named partner after "with" stands for it: "meet (with) Ana
@@ -258,15 +248,13 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
             preps = [c for c in verb.children if c.dep_ in ("prep", "dative") and c.lower_ == slot.role]
             found = [g for c in preps for g in c.children if g.dep_ == "pobj"]
         # A relative pronoun stands for the noun its clause is about ("the chain, which Acme
-        # bought": the chain; "the sale of the chain, which Acme approved": either noun).
-        others = [t for t in doers + done_to if t not in found]
-        arguments = set().union(
-            *(
-                names(a)
-                for t in others
-                for a in (_antecedents(verb) if verb.dep_ == "relcl" and _relative_pronoun(t, verb) else [t])
-            )
-        )
+        # bought": the chain).
+        others = [
+            verb.head if verb.dep_ == "relcl" and _relative_pronoun(t, verb) else t
+            for t in doers + done_to
+            if t not in found
+        ]
+        arguments = set().union(*(names(t) for t in others))
         # An object that only refers back ("has not confirmed *this*") names nothing else.
         referred = bool(others) and all(t in done_to and t.lower_ in _REFERRING for t in others)
         if slot.anchor is not None and slot.anchor not in arguments and not referred:
@@ -282,26 +270,6 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
                 same = _counts(same, slot.counted)
             heads += same
     return list({t.i: t for t in heads}.values())
-
-
-def _complements(verb) -> list:  # spacy Token -> Tokens
-    """What a verb names its object as: "called the budget *a disaster*", "sees it *as* a *threat*"
-    (the parser hangs the "as" on the verb or on its object)."""
-    found = [c for c in verb.children if c.dep_ == "oprd"]
-    for word in (verb, *objects(verb)):
-        preps = [c for c in word.children if c.dep_ == "prep" and c.lower_ == "as"]
-        found += [g for c in preps for g in c.children if g.dep_ == "pobj"]
-    return found
-
-
-def _antecedents(clause) -> list:  # spacy Token: a relative clause's verb -> Tokens
-    """The noun a relative clause is about, and for "the N1 of N2, which ..." (attached to N2 by
-    the parser as often as not) N1 too."""
-    noun = clause.head
-    found = [noun]
-    if noun.dep_ == "pobj" and noun.head.lower_ == "of" and noun.head.head.pos_ in ("NOUN", "PROPN"):
-        found.append(noun.head.head)
-    return found
 
 
 def _counts(arguments: list, noun: str) -> list:  # spacy Tokens, a lemma -> Tokens

@@ -23,9 +23,7 @@ The policy:
    than the ranking score, whose repetition feature measures salience, not answerability.
    For a question of no answer type, a phrase its sentence states in the asked verb argument is
    not withheld for the model's doubt (the 270M model often prefers its own paraphrase), nor is a
-   number its sentence states as the count a "how many" question asks for; stated of the very
-   thing the question names (its anchor), the sentence is on the question however few of its
-   terms it shares.
+   number its sentence states as the count a "how many" question asks for.
 """
 
 from __future__ import annotations
@@ -149,12 +147,8 @@ def decide(
     # A number its sentence states as the count asked for ("How many jobs will Acme cut?": "Acme
     # will cut 300 jobs") is not withheld for the model's doubt either.
     counted = form.slot is not None and form.slot.counted is not None and best.features["stated"] > 0
-    stated = bool(fillers) or counted
-    # Stated of the question's own anchor ("What does Moscow call the invasion?": "the invasion,
-    # which Moscow sees as …"), the sentence is on the question whatever share of its terms it has.
-    anchored = stated and form.slot is not None and form.slot.anchor is not None
     decision = _phrase(
-        best.text, [best.sentence], score, logprob, retrieval, policy, stated=stated, anchored=anchored
+        best.text, [best.sentence], score, logprob, retrieval, policy, stated=bool(fillers) or counted
     )
     decision.candidates = ranked
     return decision
@@ -227,15 +221,14 @@ def _add_generated(
 
 def _phrase(
     text: str, cited: list[int], score: float | None, logprob: float | None,
-    retrieval: Retrieval, policy: Policy, *, stated: bool = False, anchored: bool = False,
+    retrieval: Retrieval, policy: Policy, *, stated: bool = False,
 ) -> Decision:  # fmt: skip
     """The phrase answers unless its sentence is off the question or the model finds it
     unlikely; `stated` (a question of no answer type answered by a phrase its sentence states in
     the verb argument the question asks for, see `slot_fillers`, or a "how many" question by the
-    count its sentence states) waives the model's doubt, `anchored` (stated of the argument the
-    question names) the sentence's share of the question's terms."""
+    count its sentence states) waives the model's doubt."""
     support = retrieval.sentences[cited[0]].support
-    if support < policy.min_support and not anchored:
+    if support < policy.min_support:
         return Decision(
             "abstain", support=support, reason="the sentence carrying the answer is off the question"
         )

@@ -99,13 +99,11 @@ class Slot:
     same polarity ("Which country has not condemned ...?" asks who did *not*)."""
 
     verb: str  # lemma
-    role: str  # "subject", "object", "predicate" (what the object is called), or a preposition
+    role: str  # "subject", "object", or a preposition
     anchor: str | None = None  # lemma of the other argument's head word
     negated: bool = False
     # "How many troops did ... send?" asks for the number that counts the argument: its noun.
     counted: str | None = None
-    # For "predicate" (what the anchor is called), who calls it so: "What does *Moscow* call …?"
-    doer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,11 +205,11 @@ def asked_slot(doc, counting: bool = False) -> Slot | None:  # doc: spacy Doc of
     if wh is None:
         return None
     argument = wh.head if wh.dep_ == "det" or many is not None else wh  # "which company" -> company
-    counted = support = doer = None
+    counted = support = None
     stranded = _stranded_preposition(doc)
     if stranded is not None:  # "Who did she sell it to?": the wh-phrase is the object of "to"
         verb = stranded.head
-        role = {"by": "subject", "as": "predicate"}.get(stranded.lower_, stranded.lower_)
+        role = "subject" if stranded.lower_ == "by" else stranded.lower_
     elif argument.dep_ == "pobj" and argument.head.dep_ in ("prep", "agent"):
         preposition = argument.head
         verb = preposition.head
@@ -222,8 +220,6 @@ def asked_slot(doc, counting: bool = False) -> Slot | None:  # doc: spacy Doc of
         while not _is_verb(verb) and verb.head.i != verb.i:
             verb = verb.head
         role = "subject" if argument.dep_ == "nsubj" else "object"
-        if argument.dep_ == "dobj" and any(c.dep_ == "dobj" and c.i != argument.i for c in verb.children):
-            role = "predicate"  # "What does Moscow call the invasion?": what it is called
         support = _do_support(argument) if argument.dep_ == "nsubj" else None
         if support is not None:  # "Which bakery did the council close?": not the closer
             verb, role = support.head, "object"
@@ -238,15 +234,11 @@ def asked_slot(doc, counting: bool = False) -> Slot | None:  # doc: spacy Doc of
         return None
     if support is not None:  # the subject between "did" and the verb (often misparsed)
         others = [t for t in doc[support.i + 1 : verb.i] if t.pos_ in ("NOUN", "PROPN")][-1:]
-    elif role == "predicate":  # the thing named; who names it is checked too
-        others = objects(verb)
-        doers = [t for t in subjects(verb) if t.pos_ in ("NOUN", "PROPN")]
-        doer = doers[0].lemma_.lower() if doers else None
     else:
         others = objects(verb) if role == "subject" else subjects(verb)
     named = [t for t in others if t.i != argument.i and t.pos_ in ("NOUN", "PROPN")]  # not "she"
     anchor = named[0].lemma_.lower() if named else None
-    return Slot(lemma, role, anchor, negated(verb), counted, doer)
+    return Slot(lemma, role, anchor, negated(verb), counted)
 
 
 def _do_support(argument):  # spacy Token: a wh-phrase parsed as subject -> the "do" after it, or None

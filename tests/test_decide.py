@@ -226,27 +226,6 @@ def test_an_answer_reports_the_likelihood_it_was_given_on(assistant) -> None:  #
     assert assistant.settings.min_answer_logprob <= answer.answer_logprob < 0
 
 
-def test_a_phrase_stated_of_the_question_s_anchor_is_on_the_question(assistant) -> None:  # noqa: ANN001
-    """A sentence with a small share of the question's terms is off the question, unless it
-    states the answer of the very thing the question names."""
-    from functools import partial
-
-    text = "Residents packed the town hall on Monday. The council calls the new tax a fair charge."
-    r = _retrieval(text)
-    r.sentences[1].support = 0.05  # below `min_support`
-
-    def answer(question: str):  # -> Decision
-        prompt = assistant.prompts.render("answer", question=question, evidence=r.evidence)
-        judge = partial(assistant.generator.score_continuations, prompt)
-        return decide(classify(question), question, r, None, judge, Policy())
-
-    stated = answer("What does the council call the new tax?")
-    assert stated.kind == "phrase" and "fair charge" in stated.text and stated.cited == [1]
-    # Without the thing it is said of, the same sentence is off the question.
-    unanchored = answer("What does the council say?")
-    assert unanchored.kind == "abstain" or unanchored.cited != [1]
-
-
 def test_a_phrase_its_sentence_states_in_the_asked_argument_is_not_withheld(assistant) -> None:  # noqa: ANN001
     """A question of no answer type is typed by the verb argument it asks for; the phrase a
     sentence states there is given even when the model doubts it (a threshold nothing passes),
@@ -333,19 +312,6 @@ def test_a_pronoun_in_the_other_argument_does_not_rule_the_sentence_out() -> Non
         "Who bought the bakery chain?", "The bakery chain, which Brightway Foods bought in May, has 40 shops."
     )
     assert relative["Brightway Foods"]  # "which" stands for the chain
-
-
-def test_what_a_thing_is_called_is_stated_by_any_verb_that_names_it() -> None:
-    question = "What does the council call the new tax?"
-    assert _slots(question, "The council calls the new tax a fair charge.")["fair charge"]
-    assert _slots(question, "The council sees the new tax as a fair charge.")["fair charge"]
-    assert not _slots(question, "Residents see the new tax as a heavy burden.")["heavy burden"]
-    assert not _slots(question, "The council sent the new tax to the residents.")["residents"]
-    assert not _slots(question, "The council calls the new stadium a landmark.")["landmark"]
-    # "the N1 of N2, which ...": the parser may attach the clause to either noun.
-    expansion = "What does the mayor call the expansion?"
-    text = "Critics oppose the expansion of the harbour, which the mayor sees as a lifeline."
-    assert _slots(expansion, text)["lifeline"]
 
 
 def test_a_negated_verb_or_another_doer_states_no_answer() -> None:

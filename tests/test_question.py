@@ -153,10 +153,3 @@ def test_a_wh_phrase_before_do_support_is_not_the_subject() -> None:
 def test_only_a_how_many_question_asks_for_a_count() -> None:
     slot = classify("How much did Acme pay for how many ferries?").slot  # a money question
     assert slot is None or slot.counted is None
-
-
-def test_what_a_thing_is_called_is_its_predicate() -> None:
-    called = classify("What does the council call the new tax?").slot
-    assert (called.verb, called.role, called.anchor, called.doer) == ("call", "predicate", "tax", "council")
-    described = classify("What did critics describe the plan as?").slot
-    assert (described.role, described.anchor) == ("predicate", "plan")
