@@ -205,7 +205,7 @@ def asked_slot(doc, counting: bool = False) -> Slot | None:  # doc: spacy Doc of
     if wh is None:
         return None
     argument = wh.head if wh.dep_ == "det" or many is not None else wh  # "which company" -> company
-    counted = support = None
+    counted = do_aux = None
     stranded = _stranded_preposition(doc)
     if stranded is not None:  # "Who did she sell it to?": the wh-phrase is the object of "to"
         verb = stranded.head
@@ -220,20 +220,20 @@ def asked_slot(doc, counting: bool = False) -> Slot | None:  # doc: spacy Doc of
         while not _is_verb(verb) and verb.head.i != verb.i:
             verb = verb.head
         role = "subject" if argument.dep_ == "nsubj" else "object"
-        support = _do_support(argument) if argument.dep_ == "nsubj" else None
-        if support is not None:  # "Which bakery did the council close?": not the closer
-            verb, role = support.head, "object"
+        do_aux = _do_support(argument) if argument.dep_ == "nsubj" else None
+        if do_aux is not None:  # "Which bakery did the council close?": not the closer
+            verb, role = do_aux.head, "object"
         governed = next((c for c in verb.children if c.dep_ == "xcomp" and c.pos_ == "VERB"), None)
         if argument.dep_ != "dobj" and governed is not None:
             # "What is set to replace ...?": the replacer; "Which stores does Acme plan to close?"
-            verb, role = governed, "object" if support is not None else "subject"
+            verb, role = governed, "object" if do_aux is not None else "subject"
     else:
         return None
     lemma = verb.lemma_.lower()
     if not _is_verb(verb) or not lemma or lemma in _LIGHT_VERBS:
         return None
-    if support is not None:  # the subject between "did" and the verb (often misparsed)
-        others = [t for t in doc[support.i + 1 : verb.i] if t.pos_ in ("NOUN", "PROPN")][-1:]
+    if do_aux is not None:  # the subject between "did" and the verb (often misparsed)
+        others = [t for t in doc[do_aux.i + 1 : verb.i] if t.pos_ in ("NOUN", "PROPN")][-1:]
     else:
         others = objects(verb) if role == "subject" else subjects(verb)
     named = [t for t in others if t.i != argument.i and t.pos_ in ("NOUN", "PROPN")]  # not "she"
