@@ -247,21 +247,13 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
         else:
             preps = [c for c in verb.children if c.dep_ in ("prep", "dative") and c.lower_ == slot.role]
             found = [g for c in preps for g in c.children if g.dep_ == "pobj"]
-        # A relative pronoun stands for the noun its clause is about ("the chain, which Acme
-        # bought": the chain).
-        others = [
-            verb.head if verb.dep_ == "relcl" and _relative_pronoun(t, verb) else t
-            for t in doers + done_to
-            if t not in found
-        ]
+        others = [_referent(t, verb) for t in doers + done_to if t not in found]
         arguments = set().union(*(names(t) for t in others))
         # An object that only refers back ("has not confirmed *this*") names nothing else.
         referred = bool(others) and all(t in done_to and t.lower_ in _REFERRING for t in others)
         if slot.anchor is not None and slot.anchor not in arguments and not referred:
             continue
-        for head in found:
-            if verb.dep_ == "relcl" and _relative_pronoun(head, verb):
-                head = verb.head  # "Acme, which bought ...": the noun the clause is about
+        for head in (_referent(t, verb) for t in found):
             same = [head, *head.conjuncts]
             # An appositive names the same thing: "Crimea, the peninsula Russia seized".
             same += [t.head for t in same if t.dep_ == "appos" and _appositive(t)]
@@ -285,6 +277,12 @@ def _counts(arguments: list, noun: str) -> list:  # spacy Tokens, a lemma -> Tok
         elif token.lemma_.lower() == noun:
             found += [c for c in token.children if c.dep_ == "nummod"]
     return found
+
+
+def _referent(token, verb):  # spacy Tokens: a verb's argument and the verb -> Token
+    """The argument itself, or for a relative pronoun the noun its clause is about ("Acme, which
+    bought …": Acme; "the chain, which Acme bought": the chain)."""
+    return verb.head if verb.dep_ == "relcl" and _relative_pronoun(token, verb) else token
 
 
 def _relative_pronoun(token, clause) -> bool:  # spacy Tokens: a verb's argument, the relative clause verb
