@@ -48,6 +48,9 @@ class Answer:
     # Provenance: what was searched and what produced the answer.
     retrieved: list[str] = field(default_factory=list)
     searched: list[str] = field(default_factory=list)
+    # The candidate phrases the decision ranked, best first: what else the evidence offered
+    # (empty when no phrase was chosen among candidates).
+    considered: list[str] = field(default_factory=list)
     model: str = ""
     index: str = ""
     settings_hash: str = ""

@@ -189,6 +189,7 @@ class Assistant:
             answer_type=form.answer_type.value,
             retrieved=[hit.chunk.id for hit in retrieval.chunks],
             searched=[e.text for e in retrieval.evidence],
+            considered=[c.text for c in decision.candidates],
             index=s.index,
             settings_hash=s.fingerprint(),
             support=round(decision.support, 4),

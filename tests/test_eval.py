@@ -55,7 +55,21 @@ def test_aggregate_rates() -> None:
     assert metrics["citation_support"] == 1.0
 
 
-METRIC_KEYS = """n n_answerable answer_accuracy token_f1 evidence_recall_at_5 citation_support
+def test_aggregate_says_where_answers_were_lost() -> None:
+    def verdict(in_evidence: bool, offered: bool, correct: bool) -> Verdict:
+        return Verdict(True, False, correct, 0.0, True, correct, 1.0, 1.0, 1.0, 2, in_evidence, offered)
+
+    metrics = aggregate(
+        [verdict(False, False, False), verdict(True, False, False), verdict(True, True, False),
+         verdict(True, True, True)]
+    )  # fmt: skip
+    assert metrics["gold_in_evidence"] == 0.75
+    assert metrics["choice_ceiling"] == 0.5
+    assert metrics["answer_accuracy"] == 0.25
+
+
+METRIC_KEYS = """n n_answerable answer_accuracy token_f1 evidence_recall_at_5 gold_in_evidence choice_ceiling
+citation_support
 citation_precision citation_recall answer_rate_answerable abstain_rate_unanswerable latency_p50_s
 latency_p95_s mean_answer_words""".split()
 
@@ -96,11 +110,16 @@ def test_eval_command_end_to_end(tmp_path: Path, settings: Settings) -> None:
     assert metrics["evidence_recall_at_5"] == 1.0
     assert metrics["answer_accuracy"] == 1.0
     assert metrics["abstain_rate_unanswerable"] == 1.0
+    assert metrics["gold_in_evidence"] == 1.0 and metrics["choice_ceiling"] == 1.0
     rows = [json.loads(line) for line in (report / "results.jsonl").read_text().splitlines()]
     assert {r["id"] for r in rows} == {"q1", "q2", "q3"}
-    fields = {"question", "gold", "answer", "citations", "retrieved", "verdict", "latency_s"}
+    fields = {"question", "gold", "answer", "citations", "retrieved", "considered", "verdict", "latency_s"}
     assert all(fields <= set(r) for r in rows)
-    assert (report / "report.md").read_text().startswith("# Evaluation report")
+    # The candidates ranked for a phrase answer are listed best first: the answer is the first.
+    phrases = [r for r in rows if r["kind"] == "phrase"]
+    assert phrases and all(r["answer"].startswith(r["considered"][0]) for r in phrases)
+    text = (report / "report.md").read_text()
+    assert text.startswith("# Evaluation report") and "Of 0 missed answerable questions" in text
     assert (report / "report.png").stat().st_size > 1000
     # A rerun reuses the cached pack index instead of embedding again.
     indexes = sorted(p.name for p in (tmp_path / "indexes").iterdir())

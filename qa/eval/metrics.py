@@ -109,6 +109,11 @@ class Verdict:
     citation_precision: float
     latency_s: float
     words: int
+    # Where a miss comes from: the gold answer is in the evidence sentences the answer is chosen
+    # from; the answer given or one of the candidates ranked for it is correct (the best a
+    # perfect choice among them could do).
+    gold_in_evidence: bool = False
+    choice_ceiling: bool = False
 
 
 def aggregate(verdicts: list[Verdict]) -> dict:
@@ -128,6 +133,8 @@ def aggregate(verdicts: list[Verdict]) -> dict:
         "answer_accuracy": mean([v.correct for v in answerable]),
         "token_f1": mean([v.f1 for v in answerable]),
         "evidence_recall_at_5": mean([v.evidence_at_5 for v in answerable]),
+        "gold_in_evidence": mean([v.gold_in_evidence for v in answerable]),
+        "choice_ceiling": mean([v.choice_ceiling for v in answerable]),
         "citation_support": mean([v.citation_supports for v in correct]),
         "citation_precision": mean([v.citation_precision for v in answered]),
         "citation_recall": mean([v.citation_recall for v in answered]),

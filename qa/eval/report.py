@@ -6,8 +6,9 @@ from pathlib import Path
 
 KEYS = [
     "n", "n_answerable", "answer_accuracy", "token_f1", "evidence_recall_at_5",
-    "citation_support", "citation_precision", "citation_recall", "answer_rate_answerable",
-    "abstain_rate_unanswerable", "latency_p50_s", "latency_p95_s", "mean_answer_words",
+    "gold_in_evidence", "choice_ceiling", "citation_support", "citation_precision", "citation_recall",
+    "answer_rate_answerable", "abstain_rate_unanswerable", "latency_p50_s", "latency_p95_s",
+    "mean_answer_words",
 ]  # fmt: skip
 
 
@@ -40,7 +41,7 @@ def write_report(metrics: dict, rows: list[dict], out_dir: Path) -> None:
     fig.savefig(out_dir / "report.png", dpi=110)
     plt.close(fig)
 
-    wrong = [r for r in rows if r["answerable"] and not r["verdict"]["correct"]][:30]
+    wrong = [r for r in rows if r["answerable"] and not r["verdict"]["correct"]]
     lines = [
         "# Evaluation report",
         "",
@@ -50,15 +51,30 @@ def write_report(metrics: dict, rows: list[dict], out_dir: Path) -> None:
         "",
         "![accuracy and latency](report.png)",
         "",
+        _misses(wrong),
+        "",
         "## Missed answerable questions (first 30)",
         "",
         "| id | question | gold | answer |",
         "|---|---|---|---|",
     ]
-    for r in wrong:
+    for r in wrong[:30]:
         question = r["question"].replace("|", "/")[:120]
         lines.append(f"| {r['id']} | {question} | {', '.join(r['gold'])} | {r['answer']} |")
     (out_dir / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _misses(wrong: list[dict]) -> str:
+    """Where the missed answerable questions were lost: retrieval, candidates or the choice."""
+    verdicts = [r["verdict"] for r in wrong]
+    offered = sum(v["choice_ceiling"] for v in verdicts)
+    # The model's own phrase may come from a sentence beyond the evidence: it counts as offered.
+    unread = sum(not v["gold_in_evidence"] and not v["choice_ceiling"] for v in verdicts)
+    return (
+        f"Of {len(wrong)} missed answerable questions, the gold answer is in none of the evidence"
+        f" sentences for {unread}; it is in them but no candidate for {len(wrong) - unread - offered};"
+        f" a candidate that was not chosen (or was withheld) for {offered}."
+    )
 
 
 def _fmt(value: object) -> str:

@@ -170,6 +170,8 @@ def _evaluate(assistant: Assistant, q: Question) -> tuple[dict, Verdict]:
         citation_precision=precision,
         latency_s=answer.timings["total_s"],
         words=len(answer_words(answer.text)),
+        gold_in_evidence=evidence_found(answer.searched, q.answers),
+        choice_ceiling=correct or any(is_correct(text, q.answers) for text in answer.considered),
     )
     row = {
         "id": q.id,
@@ -187,6 +189,7 @@ def _evaluate(assistant: Assistant, q: Question) -> tuple[dict, Verdict]:
         "answer_logprob": answer.answer_logprob,
         "citations": [asdict(c) for c in answer.citations],
         "retrieved": answer.retrieved,
+        "considered": answer.considered,
         "verdict": asdict(verdict),
         "latency_s": answer.timings["total_s"],
     }
