@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from qa.gazetteer import countries_named, country_names, country_of, place_kind
-from qa.nlp import names, negated, objects, parse, subjects
+from qa.nlp import coordinated, names, negated, objects, parse, subjects
 from qa.question import AnswerType, QuestionForm, Slot
 from qa.textnorm import normalize, words
 
@@ -219,6 +219,7 @@ def _asked(question: str) -> tuple[frozenset[str], frozenset[str], frozenset[str
 
 _RELATIVE_PRONOUNS = {"that", "which", "who", "whom"}
 _REFERRING = frozenset({"it", "this", "that", "these", "those", "them"})  # pronouns for things
+_PERSONAL = frozenset({"he", "she"})
 
 
 def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
@@ -248,6 +249,8 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
             preps = [c for c in verb.children if c.dep_ in ("prep", "dative") and c.lower_ == slot.role]
             found = [g for c in preps for g in c.children if g.dep_ == "pobj"]
         others = [_referent(t, verb) for t in doers + done_to if t not in found]
+        # An appositive names the same thing: "The spokeswoman, Ana Ruiz, said" names Ruiz.
+        others += [c for t in others for c in t.children if c.dep_ == "appos" and _appositive(c)]
         arguments = set().union(*(names(t) for t in others))
         # An object that only refers back ("has not confirmed *this*") names nothing else.
         referred = bool(others) and all(t in done_to and t.lower_ in _REFERRING for t in others)
@@ -281,8 +284,17 @@ def _counts(arguments: list, noun: str) -> list:  # spacy Tokens, a lemma -> Tok
 
 def _referent(token, verb):  # spacy Tokens: a verb's argument and the verb -> Token
     """The argument itself, or for a relative pronoun the noun its clause is about ("Acme, which
-    bought …": Acme; "the chain, which Acme bought": the chain)."""
-    return verb.head if verb.dep_ == "relcl" and _relative_pronoun(token, verb) else token
+    bought …": Acme; "the chain, which Acme bought": the chain), or for "he" or "she" as the
+    subject of a clause coordinated with another, that clause's doer, who is who the sentence is
+    about ("Mayor Ana Ruiz praised the crews, but she did not name the contractor": Ruiz)."""
+    if verb.dep_ == "relcl" and _relative_pronoun(token, verb):
+        return verb.head
+    if token.lower_ in _PERSONAL and token.dep_ == "nsubj" and coordinated(verb):
+        # A person: a named one or a common noun ("the spokeswoman"), not a firm or a place.
+        earlier = subjects(verb.head)[:1]
+        if earlier and (earlier[0].ent_type_ == "PERSON" or earlier[0].pos_ == "NOUN"):
+            return earlier[0]
+    return token
 
 
 def _relative_pronoun(token, clause) -> bool:  # spacy Tokens: a verb's argument, the relative clause verb

@@ -55,10 +55,11 @@ def parse(texts: list[str]) -> list:  # -> list[spacy.tokens.Doc]
 
 
 def subjects(verb) -> list:  # spacy Token -> list of Tokens
-    """The doer: the subject, a passive's by-agent ("was bought by Acme"), or for a verb another
+    """The doer: the subject, a passive's by-agent ("was bought by Acme"), for a verb another
     verb governs (`_governed`) the governing verb's subject ("The plan attempts to protect":
     plan), its passive subject included ("The visit was meant to promote harmony": the visit
-    promotes)."""
+    promotes), and for a verb coordinated with another without a subject of its own, that
+    verb's doer ("The mayors will discuss transport and *strengthen* trust": the mayors)."""
     found = [c for c in verb.children if c.dep_ == "nsubj"]
     found += [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
     if not found and _governed(verb) and not _passive(verb):
@@ -66,7 +67,20 @@ def subjects(verb) -> list:  # spacy Token -> list of Tokens
         # the active subject only ("The vote was delayed to give …": the vote gives nothing).
         doers = ("nsubj", "nsubjpass") if verb.dep_ == "xcomp" else ("nsubj",)
         found = [c for c in verb.head.children if c.dep_ in doers]
+    if not found and coordinated(verb) and not _passive(verb):
+        found = subjects(verb.head)
     return found
+
+
+def coordinated(verb) -> bool:  # spacy Token
+    """A verb joined to the verb before it by "and", "or" or "but" (the conjunction the parse
+    hangs on either verb), not a verb the parser only attaches as a conjunct: in "The chicks
+    landed as the couple, Ana and Bo, have welcomed …" the couple welcomed, not the chicks."""
+    return (
+        verb.dep_ == "conj"
+        and verb.head.pos_ in ("VERB", "AUX")
+        and any(c.dep_ == "cc" for c in (*verb.head.children, *verb.children))
+    )
 
 
 def objects(verb) -> list:  # spacy Token -> list of Tokens

@@ -314,6 +314,29 @@ def test_a_pronoun_in_the_other_argument_does_not_rule_the_sentence_out() -> Non
     assert relative["Brightway Foods"]  # "which" stands for the chain
 
 
+def test_a_verb_coordinated_with_another_shares_its_doer() -> None:
+    text = "The two mayors will discuss transport, strengthen mutual trust and expand cultural exchange."
+    assert _slots("What will the two mayors strengthen?", text)["mutual trust"]
+    assert _slots("What will the two mayors expand?", text)["cultural exchange"]
+    assert not _slots("What will the two governors strengthen?", text)["mutual trust"]
+    # A verb the parser only attaches as a conjunct, with no "and", "or" or "but", has its own doer.
+    (doc,) = parse(["The chicks have landed as the eagle couple, Ana and Bo, have welcomed two hatchlings."])
+    welcomed = next(t for t in doc if t.lower_ == "welcomed")
+    assert [t.lower_ for t in subjects(welcomed)] != ["chicks"]
+
+
+def test_he_or_she_continues_the_doer_of_the_clause_before() -> None:
+    text = "Harbour pilot Tomas Reyes said the ferry was late, but he did not mention the storm."
+    assert _slots("What did Tomas Reyes not mention?", text)["storm"]
+    assert _slots("Who did not mention the storm?", text)["Tomas Reyes"]
+    named = "The port spokeswoman, Ana Ruiz, praised the crews, but she did not name the contractor."
+    assert _slots("What did Ana Ruiz not name?", named)["contractor"]  # named by an appositive
+    assert not _slots("What did Mira Solberg not name?", named)["contractor"]
+    # "he" or "she" is a person: not the firm the clause before is about.
+    firm = "Brightway Foods praised the crews, but she did not name the contractor."
+    assert not _slots("What did Brightway Foods not name?", firm)["contractor"]
+
+
 def test_a_negated_verb_or_another_doer_states_no_answer() -> None:
     question = "What did Brightway Foods buy?"
     assert _slots(question, "Brightway Foods bought the Tallport bakery chain.")["Tallport bakery chain"]

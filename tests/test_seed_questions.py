@@ -27,6 +27,9 @@ ANSWERED = {
     "Which country is Russia's largest oil buyer?": ("China", "largest oil buyer"),
     # A passive's subject does what the verb it governs says ("the visit was intended to promote").
     "What did Xi's visit aim to promote?": ("harmony", "intended to promote"),
+    # "he" continues the clause's doer (the spokeswoman, Wang Wenbin); a coordinated verb shares it.
+    "What did Wang Wenbin not expressly mention?": ("Ukrainian crisis", "did not expressly mention"),
+    "What will the two presidents strengthen?": ("bilateral trust", "strengthen bilateral trust"),
 }
 NOT_COVERED = [
     "What is the boiling point of liquid nitrogen?",
