@@ -220,6 +220,7 @@ def _asked(question: str) -> tuple[frozenset[str], frozenset[str], frozenset[str
 _RELATIVE_PRONOUNS = {"that", "which", "who", "whom"}
 _REFERRING = frozenset({"it", "this", "that", "these", "those", "them"})  # pronouns for things
 _PERSONAL = frozenset({"he", "she"})
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame"})  # no description alone
 
 
 def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
@@ -265,6 +266,47 @@ def slot_fillers(doc, slot: Slot) -> list:  # doc: spacy Doc -> list of Tokens
                 same = _counts(same, slot.counted)
             heads += same
     return list({t.i: t for t in heads}.values())
+
+
+def descriptions(sentences: list[str], name: str) -> list[list[str]]:
+    """What each sentence says `name` is, as exact spans of it: the noun phrase it stands beside
+    ("The port spokeswoman, Ana Ruiz, said": the port spokeswoman), its appositive ("Crimea, the
+    peninsula Russia seized"), the title before it ("Harbour pilot Tomas Reyes") or what it is
+    said to be ("Brightway is a bakery chain")."""
+    return [_descriptions(doc, words(name)) for doc in parse(sentences)]
+
+
+def _descriptions(doc, wanted: list[str]) -> list[str]:  # doc: spacy Doc, the name's words
+    found = []
+    for start in range(len(doc) - len(wanted) + 1):
+        if [t.lower_ for t in doc[start : start + len(wanted)]] != wanted:
+            continue
+        span = doc[start : start + len(wanted)]
+        head = span.root
+        if head.dep_ in ("compound", "poss"):
+            continue  # the name modifies another noun: "the Reyes case", "Ruiz's plan"
+        phrases = []
+        if head.dep_ == "appos" and head.head.pos_ in ("NOUN", "PROPN"):
+            beside = head.head
+            while beside.dep_ == "pobj" and beside.head.head.pos_ in ("NOUN", "PROPN"):
+                beside = beside.head.head  # "the mayor of Tallport, Ana Ruiz": the mayor
+            phrases.append(doc[beside.left_edge.i : span.start])
+        phrases += [doc[c.left_edge.i : c.right_edge.i + 1] for c in head.children if c.dep_ == "appos"]
+        title = [t for t in head.lefts if t.dep_ in ("compound", "amod") and t.i < span.start]
+        if title:
+            phrases.append(doc[min(t.left_edge.i for t in title) : span.start])
+        if head.dep_ == "nsubj" and head.head.lemma_ == "be":
+            attributes = [c for c in head.head.children if c.dep_ == "attr"]
+            phrases += [doc[c.left_edge.i : c.right_edge.i + 1] for c in attributes]
+        for phrase in phrases:
+            while len(phrase) and (phrase[-1].is_punct or phrase[-1].pos_ == "CCONJ"):
+                phrase = phrase[:-1]
+            nominal = any(
+                t.pos_ in ("NOUN", "PROPN") and t.lower_.rstrip(".") not in _HONORIFICS for t in phrase
+            )
+            if nominal and not set(wanted) & {t.lower_ for t in phrase}:
+                found.append(phrase.text)
+    return found
 
 
 def _counts(arguments: list, noun: str) -> list:  # spacy Tokens, a lemma -> Tokens

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from qa.candidates import Candidate, compatibility, extract, label_of, restates
+from qa.candidates import Candidate, compatibility, descriptions, extract, label_of, restates
 from qa.cite import ground
 from qa.config import Settings
 from qa.question import AnswerType, QuestionForm
@@ -107,6 +107,8 @@ def decide(
         return Decision("abstain", support=retrieval.best_support, reason="no sentence is about the question")
     if form.answer_type is AnswerType.EXPLANATION:
         return _sentence_answer(retrieval, policy, "the question asks for an explanation")
+    if form.answer_type is AnswerType.DESCRIPTION:
+        return _description(form.focus or "", retrieval, policy)
 
     sentences = retrieval.sentences
     generated = ground(raw_output or "", sentences)
@@ -238,6 +240,26 @@ def _phrase(
             reason="the model finds no candidate likely enough",
         )  # fmt: skip
     return Decision("phrase", text, cited, score, logprob, support)
+
+
+def _description(name: str, retrieval: Retrieval, policy: Policy) -> Decision:
+    """What the best-ranked evidence sentence that names `name` and says what it is says (its
+    longest description, `descriptions`), else the best sentence naming it, quoted. Grammar, not
+    the model, reads it: a small model asked "Who is Ana Ruiz?" names another person."""
+    evidence = retrieval.evidence
+    about = [
+        p for p, e in enumerate(evidence) if e.support >= policy.min_support and contains_phrase(e.text, name)
+    ]
+    found = descriptions([evidence[p].text for p in about], name)
+    for position, phrases in zip(about, found, strict=True):
+        if phrases:
+            return Decision("phrase", max(phrases, key=len), [position], support=evidence[position].support)
+    if about:  # what the articles say of it, quoted
+        reason = f"no sentence says what {name} is in a phrase"
+        return Decision(
+            "sentence", evidence[about[0]].text, [about[0]], support=evidence[about[0]].support, reason=reason
+        )
+    return Decision("abstain", support=retrieval.best_support, reason=f"no sentence names {name}")
 
 
 def _sentence_answer(retrieval: Retrieval, policy: Policy, reason: str) -> Decision:

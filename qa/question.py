@@ -27,6 +27,7 @@ class AnswerType(StrEnum):
     QUANTITY = "quantity"  # how long / far / old / much (not money): a measured amount
     THING = "thing"  # "which <noun>" of no group above: a phrase of that kind
     EXPLANATION = "explanation"  # why / how (manner) / what happened: a sentence answers it
+    DESCRIPTION = "description"  # "Who is Ana Ruiz?", "What is Crimea?": what the name is
     ANY = "any"  # no usable form ("What did X say?"): any phrase of the evidence
 
 
@@ -118,7 +119,9 @@ class QuestionForm:
 
     @property
     def wants_phrase(self) -> bool:
-        return self.answer_type is not AnswerType.EXPLANATION
+        """The model is asked for a phrase; an explanation is a sentence and a description is
+        read off the sentences' grammar (`candidates.descriptions`)."""
+        return self.answer_type not in (AnswerType.EXPLANATION, AnswerType.DESCRIPTION)
 
 
 def _singular(word: str) -> str:
@@ -187,8 +190,27 @@ def classify(question: str) -> QuestionForm:
     """Answer type of `question` from its wh-word and the noun that wh-word governs, and the
     verb argument it asks for."""
     (doc,) = parse([question.strip()])
+    name = _described(doc)
+    if name is not None:
+        wh = next(t.lower_ for t in doc if not t.is_punct)
+        return QuestionForm(AnswerType.DESCRIPTION, focus=name, wh=wh)
     form = _answer_type(question, doc)
     return replace(form, slot=asked_slot(doc, counting=form.wh == "how many"))
+
+
+def _described(doc) -> str | None:  # doc: spacy Doc of the question -> the name, or None
+    """The name a "Who is Ana Ruiz?" or "What is the Kremlin?" question asks about: who or what,
+    a form of "be", and a proper name only. "Who is the mayor?" asks for a name instead."""
+    tokens = [t for t in doc if not t.is_punct]
+    if len(tokens) < 3 or tokens[0].lower_ not in ("who", "what") or tokens[1].lower_ not in _BE:
+        return None
+    name = tokens[2:]
+    if name[0].lower_ == "the":
+        name = name[1:]
+    # The small tagger calls some parts of names nouns ("Xi Jinping"): capitalised, they count.
+    if not name or any(t.pos_ != "PROPN" and not (t.is_title and t.pos_ in ("NOUN", "X")) for t in name):
+        return None
+    return " ".join(t.text for t in name)
 
 
 _ARGUMENT_WH = frozenset({"who", "whom", "what", "which"})

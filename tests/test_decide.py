@@ -2,9 +2,9 @@
 candidates may answer, not which one the model prefers, so the model is used only where its
 likelihood of the answer decides whether it is given)."""
 
-from qa.candidates import NOUN_PHRASE, Candidate, compatibility, extract, restates
+from qa.candidates import NOUN_PHRASE, Candidate, compatibility, descriptions, extract, restates
 from qa.cite import ground
-from qa.decide import Policy, Weights, decide, rank
+from qa.decide import Decision, Policy, Weights, decide, rank
 from qa.nlp import negated, objects, parse, subjects
 from qa.question import classify
 from qa.records import Article
@@ -95,6 +95,36 @@ def test_a_why_question_is_answered_by_its_best_sentence() -> None:
     decision = decide(classify("Why did the council close the bridge?"), "Why?", r, None, None, Policy())
     assert decision.kind == "sentence" and decision.cited == [0]
     assert decision.text == r.sentences[0].text
+
+
+def test_a_name_is_described_by_what_its_sentence_says_it_is() -> None:
+    sentences = [
+        "The port spokeswoman, Ana Ruiz, said the ferry was late.",
+        "The mayor of Tallport, Ana Ruiz, praised the crews.",
+        "Engineers rebuilt Lindqvist Bridge, the oldest crossing in Tallport.",
+        "Harbour pilot Tomas Reyes saw the storm first.",
+        "Brightway is a bakery chain based in Aldmouth.",
+        "Mr. Tomas Reyes declined to comment.",
+        "The Tomas Reyes case was closed.",
+    ]
+    found = descriptions(sentences, "Ana Ruiz") + descriptions(sentences, "Tomas Reyes")
+    assert found[0] == ["The port spokeswoman"] and found[1] == ["The mayor of Tallport"]
+    assert descriptions(sentences, "Lindqvist Bridge")[2] == ["the oldest crossing in Tallport"]
+    assert found[7 + 3] == ["Harbour pilot"]
+    assert descriptions(sentences, "Brightway")[4] == ["a bakery chain based in Aldmouth"]
+    assert found[7 + 5] == [] and found[7 + 6] == []  # an honorific alone; the name modifies "case"
+
+
+def test_a_who_is_question_is_answered_by_a_description_or_the_sentence_naming_it() -> None:
+    def answer(question: str, text: str) -> Decision:
+        return decide(classify(question), question, _retrieval(text), None, None, Policy())
+
+    text = "Harbour pilot Tomas Reyes saw the storm first. Tomas Reyes declined to comment."
+    described = answer("Who is Tomas Reyes?", text)
+    assert described.kind == "phrase" and described.text == "Harbour pilot" and described.cited == [0]
+    quoted = answer("Who is Tomas Reyes?", "Tomas Reyes declined to comment.")
+    assert quoted.kind == "sentence" and quoted.text == "Tomas Reyes declined to comment."
+    assert answer("Who is Ana Ruiz?", "Tomas Reyes declined to comment.").kind == "abstain"
 
 
 def test_with_no_candidate_of_the_asked_kind_the_sentence_answers() -> None:

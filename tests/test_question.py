@@ -44,6 +44,12 @@ T = AnswerType
         ("What food did the festival ban?", T.THING, "food"),
         ("What did the mayor say about the bridge?", T.ANY, None),
         ("What does the plan try to protect?", T.ANY, None),
+        # "Who is <a name>?" asks what the name is; "Who is <the role>?" asks for a name.
+        ("Who is Tomas Reyes?", T.DESCRIPTION, "Tomas Reyes"),
+        ("What is the Lindqvist Institute?", T.DESCRIPTION, "Lindqvist Institute"),
+        ("Who is the harbour pilot?", T.PERSON, None),
+        ("Who is Tomas Reyes meeting?", T.PERSON, None),
+        ("What is Brightway's biggest bakery?", T.ANY, None),
     ],
 )
 def test_answer_type_follows_the_question_form(
@@ -55,8 +61,9 @@ def test_answer_type_follows_the_question_form(
         assert form.focus in (focus, focus.rstrip("s"))
 
 
-def test_only_explanations_are_answered_with_a_sentence() -> None:
+def test_the_model_is_asked_for_a_phrase_unless_grammar_answers() -> None:
     assert not classify("Why did the mill close?").wants_phrase
+    assert not classify("Who is Tomas Reyes?").wants_phrase  # read off the sentences' grammar
     assert classify("Which mill closed?").wants_phrase
 
 

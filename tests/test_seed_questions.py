@@ -30,11 +30,16 @@ ANSWERED = {
     # "he" continues the clause's doer (the spokeswoman, Wang Wenbin); a coordinated verb shares it.
     "What did Wang Wenbin not expressly mention?": ("Ukrainian crisis", "did not expressly mention"),
     "What will the two presidents strengthen?": ("bilateral trust", "strengthen bilateral trust"),
+    # "Who is <a name>?": what a sentence says the name is (beside it, before it).
+    "Who is Wang Wenbin?": ("foreign ministry spokeswoman", "spokeswoman, Wang Wenbin"),
+    "What is Crimea?": ("Black Sea peninsula", "Crimea, the Black Sea peninsula"),
+    "Who is Volodymyr Zelenskyy?": ("Ukrainian President", "Ukrainian President Volodymyr"),
 }
 NOT_COVERED = [
     "What is the boiling point of liquid nitrogen?",
     "How many people attended the Beijing summit?",
     "Who won the 2022 football World Cup?",
+    "Who is Angela Merkel?",
 ]
 
 
