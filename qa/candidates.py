@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from qa.gazetteer import countries_named, country_names, country_of, place_kind
 from qa.nlp import coordinated, names, negated, objects, parse, subjects
-from qa.question import AnswerType, QuestionForm, Slot
+from qa.question import PERSON_NOUNS, AnswerType, QuestionForm, Slot
 from qa.textnorm import normalize, words
 
 NOUN_PHRASE = "NP"  # a noun phrase that is not a named entity
@@ -327,16 +327,31 @@ def _counts(arguments: list, noun: str) -> list:  # spacy Tokens, a lemma -> Tok
 def _referent(token, verb):  # spacy Tokens: a verb's argument and the verb -> Token
     """The argument itself, or for a relative pronoun the noun its clause is about ("Acme, which
     bought …": Acme; "the chain, which Acme bought": the chain), or for "he" or "she" as the
-    subject of a clause coordinated with another, that clause's doer, who is who the sentence is
-    about ("Mayor Ana Ruiz praised the crews, but she did not name the contractor": Ruiz)."""
+    subject of a clause coordinated with another, that clause's subject when it is one person
+    (`_continued_person`: "Harbour pilot Tomas Reyes praised the crews, but he did not name the
+    contractor": Reyes)."""
     if verb.dep_ == "relcl" and _relative_pronoun(token, verb):
         return verb.head
-    if token.lower_ in _PERSONAL and token.dep_ == "nsubj" and coordinated(verb):
-        # A person: a named one or a common noun ("the spokeswoman"), not a firm or a place.
-        earlier = subjects(verb.head)[:1]
-        if earlier and (earlier[0].ent_type_ == "PERSON" or earlier[0].pos_ == "NOUN"):
-            return earlier[0]
+    if token.lower_ in _PERSONAL and token.dep_ == "nsubj" and coordinated(token.head):
+        return _continued_person(token.head.head) or token
     return token
+
+
+def _continued_person(clause):  # spacy Token: the verb of the clause before "he"/"she" -> Token | None
+    """The one person the clause is about, whom "he" or "she" continues: its grammatical subject
+    when that is a named person or a singular noun for a person ("the spokeswoman"; not "the
+    court", "officials" or "Acme"), and the clause acts on no other person ("The minister met
+    the ambassador, but he …" could be either)."""
+    subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    if subject is None or not _person(subject) or subject.tag_ not in ("NN", "NNP"):
+        return None
+    if any(_person(c) for c in clause.children if c.dep_ in ("dobj", "dative")):
+        return None
+    return subject
+
+
+def _person(token) -> bool:  # spacy Token
+    return token.ent_type_ == "PERSON" or (token.pos_ == "NOUN" and token.lemma_.lower() in PERSON_NOUNS)
 
 
 def _relative_pronoun(token, clause) -> bool:  # spacy Tokens: a verb's argument, the relative clause verb

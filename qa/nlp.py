@@ -59,7 +59,7 @@ def subjects(verb) -> list:  # spacy Token -> list of Tokens
     verb governs (`_governed`) the governing verb's subject ("The plan attempts to protect":
     plan), its passive subject included ("The visit was meant to promote harmony": the visit
     promotes), and for a verb coordinated with another without a subject of its own, that
-    verb's doer ("The mayors will discuss transport and *strengthen* trust": the mayors)."""
+    verb's doer (`_shares_doer`: "The mayors will discuss transport and *strengthen* trust")."""
     found = [c for c in verb.children if c.dep_ == "nsubj"]
     found += [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
     if not found and _governed(verb) and not _passive(verb):
@@ -67,19 +67,42 @@ def subjects(verb) -> list:  # spacy Token -> list of Tokens
         # the active subject only ("The vote was delayed to give …": the vote gives nothing).
         doers = ("nsubj", "nsubjpass") if verb.dep_ == "xcomp" else ("nsubj",)
         found = [c for c in verb.head.children if c.dep_ in doers]
-    if not found and coordinated(verb) and not _passive(verb):
+    if not found and _shares_doer(verb):
         found = subjects(verb.head)
     return found
 
 
 def coordinated(verb) -> bool:  # spacy Token
-    """A verb joined to the verb before it by "and", "or" or "but" (the conjunction the parse
-    hangs on either verb), not a verb the parser only attaches as a conjunct: in "The chicks
-    landed as the couple, Ana and Bo, have welcomed …" the couple welcomed, not the chicks."""
+    """A verb joined to the verbs before it by a conjunction before the last of them ("discuss
+    …, strengthen … and expand …", "… said …, but he did not …"), not one the parser only
+    attaches as a conjunct: in "The chicks landed as the couple, Ana and Bo, have welcomed …"
+    the couple welcomed, not the chicks."""
+    if verb.dep_ != "conj" or verb.head.pos_ not in ("VERB", "AUX"):
+        return False
+    chain = sorted({t.i: t for t in (verb, *verb.conjuncts)}.values(), key=lambda t: t.i)
+    return any(c.dep_ == "cc" and chain[-2].i < c.i < chain[-1].i for t in chain for c in t.children)
+
+
+def _first_conjunct(verb):  # spacy Token -> Token
+    while verb.dep_ == "conj":
+        verb = verb.head
+    return verb
+
+
+def _shares_doer(verb) -> bool:  # spacy Token
+    """A coordinated verb without a subject of its own has its first conjunct's doer, unless
+    that one is passive ("The driver was arrested by police and faces charges": not the police)
+    or reported and the verb could be the reporter's ("The prosecutor said Reyes had lied and
+    asked for …": the small parser joins the prosecutor's "asked" to "lied"). A base form or an
+    -ing form cannot be: it shares the reported clause's auxiliary ("said the presidents will
+    discuss trade and *strengthen* trust")."""
+    first = _first_conjunct(verb)
     return (
-        verb.dep_ == "conj"
-        and verb.head.pos_ in ("VERB", "AUX")
-        and any(c.dep_ == "cc" for c in (*verb.head.children, *verb.children))
+        coordinated(verb)
+        and not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children)
+        and not _passive(verb)
+        and not _passive(first)
+        and (first.dep_ != "ccomp" or verb.tag_ in ("VB", "VBG"))
     )
 
 
@@ -114,9 +137,18 @@ def names(argument) -> set[str]:  # spacy Token -> lemmas
 
 def negated(verb) -> bool:  # spacy Token
     """The verb, or a verb it completes or serves, is negated: "did not ban", "never bought",
-    "does not try to protect", "will not travel to Oslo to meet"."""
-    while not any(c.dep_ == "neg" for c in verb.children):
-        if not _governed(verb):
+    "does not try to protect", "will not travel to Oslo to meet"; so is a verb that shares its
+    doer with a negated one, except after "but" or "yet" ("did not confirm or deny", "neither
+    confirmed nor denied"; not "did not buy the chain but sold its stake")."""
+    while not any(c.dep_ == "neg" or (c.dep_ == "preconj" and c.lower_ == "neither") for c in verb.children):
+        if _governed(verb) or (_shares_doer(verb) and not _after_contrast(verb)):
+            verb = verb.head
+        else:
             return False
-        verb = verb.head
     return True
+
+
+def _after_contrast(verb) -> bool:  # spacy Token: a coordinated verb
+    """The conjunction before the verb is "but" or "yet"."""
+    before = [c for t in (verb.head, verb) for c in t.children if c.dep_ == "cc" and c.i < verb.i]
+    return bool(before) and max(before, key=lambda c: c.i).lower_ in ("but", "yet")

@@ -349,22 +349,69 @@ def test_a_verb_coordinated_with_another_shares_its_doer() -> None:
     assert _slots("What will the two mayors strengthen?", text)["mutual trust"]
     assert _slots("What will the two mayors expand?", text)["cultural exchange"]
     assert not _slots("What will the two governors strengthen?", text)["mutual trust"]
-    # A verb the parser only attaches as a conjunct, with no "and", "or" or "but", has its own doer.
-    (doc,) = parse(["The chicks have landed as the eagle couple, Ana and Bo, have welcomed two hatchlings."])
-    welcomed = next(t for t in doc if t.lower_ == "welcomed")
-    assert [t.lower_ for t in subjects(welcomed)] != ["chicks"]
+    reported = "The minister said the two mayors will discuss transport and strengthen mutual trust."
+    assert _slots("What will the two mayors strengthen?", reported)["mutual trust"]
+    # A verb the parser only attaches as a conjunct, with no conjunction before it, has its own doer.
+    for sentence, verb, wrong in [
+        (
+            "The chicks have landed as the eagle couple, Ana and Bo, have welcomed two hatchlings.",
+            "welcomed",
+            "chicks",
+        ),
+        (
+            "The chicks have landed and settled as the couple, Ana and Bo, have welcomed two hatchlings.",
+            "welcomed",
+            "chicks",
+        ),
+        # Nor a passive's agent, nor the subject of a reported clause the parser joined it to.
+        ("The driver was arrested by police and now faces three charges.", "faces", "police"),
+        (
+            "The prosecutor said Reyes had lied to investigators and asked for a longer sentence.",
+            "asked",
+            "Reyes",
+        ),
+    ]:
+        (doc,) = parse([sentence])
+        assert wrong not in [t.text for t in subjects(next(t for t in doc if t.text == verb))]
 
 
-def test_he_or_she_continues_the_doer_of_the_clause_before() -> None:
+def test_a_verb_sharing_a_negated_verb_s_doer_is_negated_unless_after_but() -> None:
+    denied = "The ministry did not confirm or deny the report."
+    assert not _slots("What did the ministry deny?", denied)["report"]
+    assert _slots("What did the ministry not deny?", denied)["report"]
+    assert not _slots("What did the company deny?", "The company neither confirmed nor denied the report.")[
+        "report"
+    ]
+    assert not _slots("What did the leaders expand?", "The leaders did not agree to meet and expand trade.")[
+        "trade"
+    ]
+    assert _slots("What did Acme sell?", "Acme did not buy the chain but sold its stake.")["stake"]
+
+
+def test_he_or_she_continues_the_one_person_the_clause_before_is_about() -> None:
     text = "Harbour pilot Tomas Reyes said the ferry was late, but he did not mention the storm."
     assert _slots("What did Tomas Reyes not mention?", text)["storm"]
-    assert _slots("Who did not mention the storm?", text)["Tomas Reyes"]
-    named = "The port spokeswoman, Ana Ruiz, praised the crews, but she did not name the contractor."
-    assert _slots("What did Ana Ruiz not name?", named)["contractor"]  # named by an appositive
-    assert not _slots("What did Mira Solberg not name?", named)["contractor"]
-    # "he" or "she" is a person: not the firm the clause before is about.
-    firm = "Brightway Foods praised the crews, but she did not name the contractor."
-    assert not _slots("What did Brightway Foods not name?", firm)["contractor"]
+    assert _slots("Who did not mention the storm?", text)["Harbour pilot Tomas Reyes"]
+    named = "The port spokeswoman, Ana Ruiz, praised the crews, but she refused to name the contractor."
+    assert _slots("What did Ana Ruiz refuse to name?", named)["contractor"]  # named by an appositive
+    assert not _slots("What did Mira Solberg refuse to name?", named)["contractor"]
+    arrested = "Tomas Reyes was arrested by police on Monday, but he denied the charges."
+    assert _slots("What did Tomas Reyes deny?", arrested)["charges"]
+    # Not a firm, a body, a group, and not when the clause is about two people.
+    for question, sentence in [
+        (
+            "What did Brightway Foods not name?",
+            "Brightway Foods praised the crews, but she did not name the contractor.",
+        ),
+        ("What did police deny?", arrested),
+        ("What did officials deny?", "Officials questioned Tomas Reyes, but he denied the allegations."),
+        ("What will the court appeal?", "The court convicted the officer, and he will appeal the verdict."),
+        (
+            "What did the minister not discuss?",
+            "The minister met the ambassador, but he did not discuss the treaty.",
+        ),
+    ]:
+        assert not any(_slots(question, sentence).values()), question
 
 
 def test_a_negated_verb_or_another_doer_states_no_answer() -> None:
