@@ -278,10 +278,7 @@ def descriptions(sentences: list[str], name: str) -> list[list[str]]:
 
 def _descriptions(doc, wanted: list[str]) -> list[str]:  # doc: spacy Doc, the name's words
     found = []
-    for start in range(len(doc) - len(wanted) + 1):
-        if [t.lower_ for t in doc[start : start + len(wanted)]] != wanted:
-            continue
-        span = doc[start : start + len(wanted)]
+    for span in _mentions(doc, wanted):
         head = span.root
         if head.dep_ in ("compound", "poss"):
             continue  # the name modifies another noun: "the Reyes case", "Ruiz's plan"
@@ -291,22 +288,64 @@ def _descriptions(doc, wanted: list[str]) -> list[str]:  # doc: spacy Doc, the n
             while beside.dep_ == "pobj" and beside.head.head.pos_ in ("NOUN", "PROPN"):
                 beside = beside.head.head  # "the mayor of Tallport, Ana Ruiz": the mayor
             phrases.append(doc[beside.left_edge.i : span.start])
-        phrases += [doc[c.left_edge.i : c.right_edge.i + 1] for c in head.children if c.dep_ == "appos"]
-        title = [t for t in head.lefts if t.dep_ in ("compound", "amod") and t.i < span.start]
-        if title:
-            phrases.append(doc[min(t.left_edge.i for t in title) : span.start])
-        if head.dep_ == "nsubj" and head.head.lemma_ == "be":
-            attributes = [c for c in head.head.children if c.dep_ == "attr"]
-            phrases += [doc[c.left_edge.i : c.right_edge.i + 1] for c in attributes]
+        # A list of names is no appositive ("Tomas Reyes, Ana Ruiz and Mira Solberg"), so a
+        # phrase beside the name must have a common noun.
+        phrases = [p for p in phrases if any(t.pos_ == "NOUN" for t in p)]
+        phrases += [
+            doc[c.left_edge.i : c.right_edge.i + 1] for c in head.children
+            if c.dep_ == "appos" and not any(g.dep_ in ("cc", "conj") for g in c.children)
+            and any(t.pos_ == "NOUN" for t in c.subtree)
+        ]  # fmt: skip
+        phrases += [p for p in [_title(head, span)] if p is not None]
+        be = head.head
+        if head.dep_ == "nsubj" and be.lemma_ == "be" and not negated(be) and be.dep_ != "ccomp":
+            phrases += [doc[c.left_edge.i : c.right_edge.i + 1] for c in be.children if c.dep_ == "attr"]
         for phrase in phrases:
             while len(phrase) and (phrase[-1].is_punct or phrase[-1].pos_ == "CCONJ"):
                 phrase = phrase[:-1]
             nominal = any(
                 t.pos_ in ("NOUN", "PROPN") and t.lower_.rstrip(".") not in _HONORIFICS for t in phrase
             )
-            if nominal and not set(wanted) & {t.lower_ for t in phrase}:
+            if nominal and not set(wanted) & set(words(phrase.text)):
                 found.append(phrase.text)
     return found
+
+
+def _mentions(doc, wanted: list[str]) -> list:  # spacy Doc, words -> Spans
+    """Where the sentence names `wanted` (normalised words: "ines ruiz lind" for "Inés
+    Ruiz-Lind"), extended to the whole name it is part of ("Ruiz" in "Ana Ruiz")."""
+    flat = [(w, t.i) for t in doc for w in words(t.text)]
+    found = []
+    for n in range(len(flat) - len(wanted) + 1):
+        if [w for w, _ in flat[n : n + len(wanted)]] == wanted:
+            start, end = flat[n][1], flat[n + len(wanted) - 1][1] + 1
+            # Inside a name that starts before: an entity, or a name's part the recogniser missed
+            # ("Ana" of "Ana Ruiz"; not a title: "Mayor").
+            while start > 0 and (
+                doc[start].ent_iob_ == "I"
+                or (
+                    doc[start - 1].pos_ == "PROPN"
+                    and doc[start - 1].dep_ == "compound"
+                    and doc[start - 1].lemma_.lower() not in PERSON_NOUNS
+                )
+            ):
+                start -= 1
+            found.append(doc[start:end])
+    return found
+
+
+def _title(head, name):  # spacy Token, Span -> Span | None
+    """The words before a name that say what it is: "Harbour pilot Tomas Reyes", "Ukrainian
+    President Volodymyr Zelenskyy"; not the rest of a name ("Ana" of "Ana Ruiz", "Mayor Ana" of
+    "Mayor Ana Ruiz"): the title ends in a common noun or a noun for a person."""
+    before = [t for t in head.lefts if t.dep_ in ("compound", "amod") and t.i < name.start]
+    if not before:
+        return None
+    doc = head.doc
+    start, end = min(t.left_edge.i for t in before), name.start
+    while end > start and doc[end - 1].pos_ != "NOUN" and doc[end - 1].lemma_.lower() not in PERSON_NOUNS:
+        end -= 1
+    return doc[start:end] if end > start else None
 
 
 def _counts(arguments: list, noun: str) -> list:  # spacy Tokens, a lemma -> Tokens
@@ -345,6 +384,8 @@ def _continued_person(clause):  # spacy Token: the verb of the clause before "he
     subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
     if subject is None or not _person(subject) or subject.tag_ not in ("NN", "NNP"):
         return None
+    if any(c.dep_ == "poss" for c in subject.children):
+        return None  # "Reyes's wife …, but he …": either of them
     if any(_person(c) for c in clause.children if c.dep_ in ("dobj", "dative")):
         return None
     return subject

@@ -137,18 +137,24 @@ def names(argument) -> set[str]:  # spacy Token -> lemmas
 
 def negated(verb) -> bool:  # spacy Token
     """The verb, or a verb it completes or serves, is negated: "did not ban", "never bought",
-    "does not try to protect", "will not travel to Oslo to meet"; so is a verb that shares its
-    doer with a negated one, except after "but" or "yet" ("did not confirm or deny", "neither
-    confirmed nor denied"; not "did not buy the chain but sold its stake")."""
+    "does not try to protect", "will not travel to Oslo to meet"; so is a verb that shares a
+    negated verb's doer and its negation (`_shares_negation`: "did not confirm or deny",
+    "neither confirmed nor denied")."""
     while not any(c.dep_ == "neg" or (c.dep_ == "preconj" and c.lower_ == "neither") for c in verb.children):
-        if _governed(verb) or (_shares_doer(verb) and not _after_contrast(verb)):
+        if _governed(verb) or _shares_negation(verb):
             verb = verb.head
         else:
             return False
     return True
 
 
-def _after_contrast(verb) -> bool:  # spacy Token: a coordinated verb
-    """The conjunction before the verb is "but" or "yet"."""
+def _shares_negation(verb) -> bool:  # spacy Token
+    """A coordinated verb with the doer and no auxiliary of its own is under the negation of the
+    verb before it after "or" or "nor" ("did not confirm or deny") or as a bare form that shares
+    its auxiliary ("will not discuss trade and strengthen ties"); not a verb of its own tense
+    ("Police did not name the suspect and said he was 34") nor one after "but" or "yet"."""
+    if not _shares_doer(verb) or any(c.dep_ in ("aux", "auxpass") for c in verb.children):
+        return False
     before = [c for t in (verb.head, verb) for c in t.children if c.dep_ == "cc" and c.i < verb.i]
-    return bool(before) and max(before, key=lambda c: c.i).lower_ in ("but", "yet")
+    conjunction = max(before, key=lambda c: c.i).lower_ if before else ""
+    return conjunction in ("or", "nor") or (conjunction not in ("but", "yet") and verb.tag_ == "VB")

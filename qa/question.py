@@ -202,7 +202,7 @@ def _described(doc) -> str | None:  # doc: spacy Doc of the question -> the name
     """The name a "Who is Ana Ruiz?" or "What is the Kremlin?" question asks about: who or what,
     a form of "be", and a proper name only. "Who is the mayor?" asks for a name instead."""
     tokens = [t for t in doc if not t.is_punct]
-    if len(tokens) < 3 or tokens[0].lower_ not in ("who", "what") or tokens[1].lower_ not in _BE:
+    if len(tokens) < 3 or tokens[0].lower_ not in ("who", "what") or tokens[1].lower_ not in (*_BE, "'s"):
         return None
     name = tokens[2:]
     if name[0].lower_ == "the":
@@ -210,6 +210,8 @@ def _described(doc) -> str | None:  # doc: spacy Doc of the question -> the name
     # The small tagger calls some parts of names nouns ("Xi Jinping"): capitalised, they count.
     if not name or any(t.pos_ != "PROPN" and not (t.is_title and t.pos_ in ("NOUN", "X")) for t in name):
         return None
+    if _singular(name[-1].lower_) in PERSON_NOUNS:
+        return None  # a title without a name asks for the name: "Who is the Prime Minister?"
     return " ".join(t.text for t in name)
 
 

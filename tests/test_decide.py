@@ -113,6 +113,20 @@ def test_a_name_is_described_by_what_its_sentence_says_it_is() -> None:
     assert found[7 + 3] == ["Harbour pilot"]
     assert descriptions(sentences, "Brightway")[4] == ["a bakery chain based in Aldmouth"]
     assert found[7 + 5] == [] and found[7 + 6] == []  # an honorific alone; the name modifies "case"
+    # No description: a list of names, a negated or a reported "is"; the rest of a name.
+    others = [
+        "Tomas Reyes, Ana Ruiz and Mira Solberg signed the letter.",
+        "Ana Ruiz is not a candidate for mayor.",
+        '"Ana Ruiz is a liar," Tomas Reyes said.',
+        "Ana Ruiz said the ferry was late.",
+    ]
+    assert descriptions(others, "Ana Ruiz") == [[], [], [], []]
+    assert descriptions(others, "Ruiz") == [[], [], [], []]
+    assert descriptions(["Mayor Ana Ruiz opened the bridge."], "Ruiz") == [["Mayor"]]
+    # The name as the article spells it, accents and hyphens included.
+    assert descriptions(["Inés Ruiz-Lind, the harbour master, spoke first."], "Inés Ruiz-Lind") == [
+        ["the harbour master"]
+    ]
 
 
 def test_a_who_is_question_is_answered_by_a_description_or_the_sentence_naming_it() -> None:
@@ -386,6 +400,15 @@ def test_a_verb_sharing_a_negated_verb_s_doer_is_negated_unless_after_but() -> N
         "trade"
     ]
     assert _slots("What did Acme sell?", "Acme did not buy the chain but sold its stake.")["stake"]
+    # A verb of its own tense or with its own auxiliary is not under the negation.
+    for sentence, verb in [
+        ("Police did not name the suspect and said he was 34.", "said"),
+        ("Acme did not comment and declined to give details.", "give"),
+        ("Acme did not buy the chain and will sell its stake.", "sell"),
+        ("Acme does not sell bread and makes cakes.", "makes"),
+    ]:
+        (doc,) = parse([sentence])
+        assert not negated(next(t for t in doc if t.text == verb)), sentence
 
 
 def test_he_or_she_continues_the_one_person_the_clause_before_is_about() -> None:
@@ -409,6 +432,10 @@ def test_he_or_she_continues_the_one_person_the_clause_before_is_about() -> None
         (
             "What did the minister not discuss?",
             "The minister met the ambassador, but he did not discuss the treaty.",
+        ),
+        (
+            "Who did not name the contractor?",
+            "Reyes's wife praised the crews, but he did not name the contractor.",
         ),
     ]:
         assert not any(_slots(question, sentence).values()), question

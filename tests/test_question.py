@@ -48,6 +48,8 @@ T = AnswerType
         ("Who is Tomas Reyes?", T.DESCRIPTION, "Tomas Reyes"),
         ("What is the Lindqvist Institute?", T.DESCRIPTION, "Lindqvist Institute"),
         ("Who is the harbour pilot?", T.PERSON, None),
+        ("Who's Tomas Reyes?", T.DESCRIPTION, "Tomas Reyes"),
+        ("Who is the Prime Minister?", T.PERSON, None),  # a title, not a name
         ("Who is Tomas Reyes meeting?", T.PERSON, None),
         ("What is Brightway's biggest bakery?", T.ANY, None),
     ],
