@@ -283,19 +283,18 @@ def _descriptions(doc, wanted: list[str]) -> list[str]:  # doc: spacy Doc, the n
         if head.dep_ in ("compound", "poss"):
             continue  # the name modifies another noun: "the Reyes case", "Ruiz's plan"
         phrases = []
-        if head.dep_ == "appos" and head.head.pos_ in ("NOUN", "PROPN"):
+        if head.dep_ == "appos" and _appositive(head) and head.head.pos_ in ("NOUN", "PROPN"):
             beside = head.head
             while beside.dep_ == "pobj" and beside.head.head.pos_ in ("NOUN", "PROPN"):
                 beside = beside.head.head  # "the mayor of Tallport, Ana Ruiz": the mayor
             phrases.append(doc[beside.left_edge.i : span.start])
-        # A list of names is no appositive ("Tomas Reyes, Ana Ruiz and Mira Solberg"), so a
-        # phrase beside the name must have a common noun.
-        phrases = [p for p in phrases if any(t.pos_ == "NOUN" for t in p)]
         phrases += [
             doc[c.left_edge.i : c.right_edge.i + 1] for c in head.children
-            if c.dep_ == "appos" and not any(g.dep_ in ("cc", "conj") for g in c.children)
-            and any(t.pos_ == "NOUN" for t in c.subtree)
+            if c.dep_ == "appos" and _appositive(c) and not any(g.dep_ in ("cc", "conj") for g in c.children)
         ]  # fmt: skip
+        # A list of names is no appositive ("Tomas Reyes, Ana Ruiz and Mira Solberg"): a phrase
+        # beside the name has a common noun.
+        phrases = [p for p in phrases if any(t.pos_ == "NOUN" for t in p)]
         phrases += [p for p in [_title(head, span)] if p is not None]
         be = head.head
         if head.dep_ == "nsubj" and be.lemma_ == "be" and not negated(be) and be.dep_ != "ccomp":
