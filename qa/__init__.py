@@ -5,8 +5,8 @@ answer = ask("Who is the Chinese foreign ministry spokeswoman?")
 print(answer)            # short answer with [n] markers, then the numbered source sentences
 """
 
-from qa.answer import Answer, Citation
-from qa.assistant import Assistant, ask, get_assistant
+from qa.answering.answer import Answer, Citation
+from qa.answering.assistant import Assistant, ask, get_assistant
 from qa.config import Settings
 from qa.errors import IndexUnavailable, IngestError, InvalidQuestion, ModelError, QAError, SettingsError
 

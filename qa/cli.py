@@ -14,8 +14,8 @@ from qa.errors import QAError
 
 if TYPE_CHECKING:
     from qa.config import Settings
-    from qa.embed import TextEncoder
-    from qa.ingest import ReadResult
+    from qa.ingest.readers import ReadResult
+    from qa.models.embedder import TextEncoder
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,13 +78,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     from qa.config import Settings
-    from qa.embed import Embedder
-    from qa.ingest import read_paths
+    from qa.ingest.readers import read_paths
+    from qa.models.embedder import Embedder
 
     settings = Settings.from_env(index=args.index)
     if not args.ray:
         return _write(args, settings, read_paths(args.paths), Embedder.from_settings(settings))
-    from qa.ray_ingest import RayEncoder, ray_session, read_paths_on_ray
+    from qa.ingest.on_ray import RayEncoder, ray_session, read_paths_on_ray
 
     with ray_session(args.address, args.workers):
         embedder = Embedder.from_settings(settings)  # exports the ONNX model once, for the actors too
@@ -93,25 +93,19 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _write(args: argparse.Namespace, settings: Settings, result: ReadResult, encoder: TextEncoder) -> int:
-    from qa.index import IngestReport
-    from qa.store import open_store
+    from qa.stores import add_articles, open_store
 
     for message in result.skipped:
         print(f"warning: {message}", file=sys.stderr)
     for message in result.notes:
         print(f"note: {message}", file=sys.stderr)
-    report = IngestReport.of(result)
-    store = open_store(settings)
-    store.ingest(
-        result.articles, encoder, settings.chunk_chars, settings.chunk_overlap,
-        rebuild=args.rebuild, report=report,
-    )  # fmt: skip
+    report = add_articles(open_store(settings), result, encoder, settings, rebuild=args.rebuild)
     print(f"index '{settings.index}': {report.summary()}")
     return 0
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from qa.assistant import ask
+    from qa.answering.assistant import ask
 
     answer = ask(args.question, index=args.index, since=args.since, top_k=args.top_k)
     if args.json:
@@ -123,7 +117,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _delete(args: argparse.Namespace) -> int:
     from qa.config import Settings
-    from qa.store import open_store
+    from qa.stores import open_store
 
     settings = Settings.from_env(index=args.index)
     removed = open_store(settings).delete(args.articles)
@@ -134,7 +128,7 @@ def _delete(args: argparse.Namespace) -> int:
 
 def _compact(args: argparse.Namespace) -> int:
     from qa.config import Settings
-    from qa.store import open_store
+    from qa.stores import open_store
 
     settings = Settings.from_env(index=args.index)
     store = open_store(settings)
@@ -147,7 +141,7 @@ def _compact(args: argparse.Namespace) -> int:
 
 def _indexes(args: argparse.Namespace) -> int:
     from qa.config import Settings
-    from qa.store import index_names, open_store
+    from qa.stores import index_names, open_store
 
     settings = Settings.from_env()
     if settings.store == "qdrant":

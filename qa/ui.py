@@ -17,12 +17,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from qa.answer import Answer
-from qa.assistant import Assistant
+from qa.answering.answer import Answer
+from qa.answering.assistant import Assistant
 from qa.errors import QAError, SettingsError
-from qa.index import IngestReport
-from qa.ingest import SUPPORTED_SUFFIXES, ReadResult, read_file
-from qa.store import index_names
+from qa.ingest.readers import SUPPORTED_SUFFIXES, ReadResult, read_file
+from qa.stores import IngestReport, index_names
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +132,7 @@ def upload_files(assistant: Assistant, files: list[str] | None, show_progress: b
             )
             continue
         read_file(path, result, display_name=f"upload:{name}")
-    report = IngestReport.of(result)
-    if result.articles:
-        assistant.add_articles(result.articles, report, progress=show_progress)
+    report = assistant.add(result, progress=show_progress) if result.articles else IngestReport.of(result)
     lines = [f"**Index `{assistant.index.name}`**: {report.summary()}"]
     lines += [f"- added: {t}" for t in report.added]
     lines += [f"- replaced: {t}" for t in report.replaced]

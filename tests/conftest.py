@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.assistant import Assistant
+from qa.answering.assistant import Assistant
 from qa.config import PROJECT_ROOT, Settings
-from qa.embed import Embedder
+from qa.models.embedder import Embedder
 
 SEED_QUESTION = "Who is the Chinese foreign ministry spokeswoman?"
 

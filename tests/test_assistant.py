@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from qa import Answer, Assistant, InvalidQuestion, ModelError, ask
-from qa.answer import ABSTAIN_TEXT
+from qa.answering.answer import ABSTAIN_TEXT
 from qa.config import PROJECT_ROOT, Settings
 from qa.errors import IndexUnavailable
 from qa.ui import sources_html
@@ -43,7 +43,7 @@ def test_seed_question_is_answered_with_an_exact_cited_sentence(assistant: Assis
 def test_module_level_ask_reuses_one_assistant(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_INDEX_DIR", str(settings.index_dir))
     first = ask(SEED_QUESTION)
-    from qa.assistant import _cache
+    from qa.answering.assistant import _cache
 
     loaded = dict(_cache)
     second = ask("Who will Xi Jinping meet?")
@@ -123,8 +123,8 @@ def test_cli_reports_errors_without_a_traceback(settings: Settings, tmp_path) ->
 
 def test_models_given_by_path_work(tmp_path) -> None:
     """Any GGUF file and any sentence-transformers folder can be used by path."""
-    from qa.embed import default_embedder_path
-    from qa.generate import default_model_path
+    from qa.models.embedder import default_embedder_path
+    from qa.models.generator import default_model_path
 
     settings = Settings.from_env().replace(index_dir=tmp_path)
     bot = Assistant(
@@ -161,8 +161,8 @@ def test_model_phrase_found_beyond_the_top_sentences_is_cited_from_its_passage(
 
 
 def test_a_windows_1252_article_is_cited_with_exact_offsets(tmp_path, embedder) -> None:
-    from qa.index import IndexStore
-    from qa.ingest import read_paths
+    from qa.ingest.readers import read_paths
+    from qa.stores.local.index import IndexStore
 
     raw = (
         "Tallport harbour fees rise\n\n"

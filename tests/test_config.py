@@ -51,7 +51,7 @@ def test_good_values_are_typed_and_options_are_checked_too(monkeypatch: pytest.M
 
 
 def test_ask_raises_the_settings_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from qa.assistant import ask
+    from qa.answering.assistant import ask
 
     monkeypatch.setenv("QA_ANSWER_MODE", "bogus")
     with pytest.raises(SettingsError, match="QA_ANSWER_MODE"):

@@ -2,14 +2,14 @@
 candidates may answer, not which one the model prefers, so the model is used only where its
 likelihood of the answer decides whether it is given)."""
 
-from qa.candidates import NOUN_PHRASE, Candidate, compatibility, descriptions, extract, restates
-from qa.cite import ground
-from qa.decide import Decision, Policy, Weights, decide, rank
-from qa.nlp import negated, objects, parse, subjects
-from qa.question import classify
+from qa.answering.candidates import NOUN_PHRASE, Candidate, compatibility, descriptions, extract, restates
+from qa.answering.cite import ground
+from qa.answering.decide import Decision, Policy, Weights, decide, rank
+from qa.answering.question import classify
+from qa.answering.retrieve import Evidence, Retrieval
 from qa.records import Article
-from qa.retrieve import Evidence, Retrieval
-from qa.split import split_sentences
+from qa.text.nlp import negated, objects, parse, subjects
+from qa.text.sentences import split_sentences
 
 
 def _retrieval(text: str, title: str = "Regional news", support: float = 0.5) -> Retrieval:

@@ -14,7 +14,7 @@ import pytest
 
 from qa import onnx_encoder
 from qa.config import PROJECT_ROOT
-from qa.embed import Embedder, default_embedder_path
+from qa.models.embedder import Embedder, default_embedder_path
 
 TEXTS = [
     "The harbour authority of Port Elwin closed the northern pier after a storm on Tuesday.",
@@ -81,7 +81,7 @@ def test_a_model_the_exporter_cannot_run_falls_back_to_torch(
     config.update(pooling_mode_mean_tokens=False, pooling_mode_max_tokens=True)
     pooling.unlink()
     pooling.write_text(json.dumps(config))
-    with caplog.at_level(logging.WARNING, logger="qa.embed"):
+    with caplog.at_level(logging.WARNING, logger="qa.models.embedder"):
         embedder = Embedder(str(model), cache_dir=tmp_path / "cache")
     assert embedder.runtime == "torch" and "runs on torch" in caplog.text
     assert embedder.encode(TEXTS[:1]).shape == (1, 384)

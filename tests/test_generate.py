@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from qa.generate import Generator
+from qa.models.generator import Generator
 
 PROMPT = (
     "Sentences:\n- Mayor Ana Ortiz opened the Old Mill bridge in Riverton.\n"

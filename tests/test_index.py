@@ -3,12 +3,12 @@ from pathlib import Path
 import faiss
 import pytest
 
-from qa.embed import Embedder
+from qa.answering.retrieve import UNFINISHED_PENALTY, Retriever
 from qa.errors import IndexUnavailable
-from qa.index import IndexStore
-from qa.ingest import read_paths
+from qa.ingest.readers import read_paths
+from qa.models.embedder import Embedder
 from qa.records import Article
-from qa.retrieve import UNFINISHED_PENALTY, Retriever
+from qa.stores.local.index import IndexStore
 
 
 def _ingest(store: IndexStore, paths: list[Path], embedder: Embedder, **kw):
@@ -100,16 +100,16 @@ class Crash(BaseException):
 
 # Every step of an ingest's write, in order: (module attribute, which call crashes).
 WRITE_STEPS = [
-    ("qa.segment._insert_articles", 1),  # articles.sqlite
+    ("qa.stores.local.segment._insert_articles", 1),  # articles.sqlite
     ("numpy.save", 1),  # chunks.npy
     ("faiss.write_index", 1),  # vectors.faiss
     ("numpy.save", 2),  # sentence_vectors.npy
-    ("qa.lexical.LexicalIndex.save", 1),  # lexical/ (the BM25 files)
-    ("qa.index._fsync", 1),  # flushing the staged segment
+    ("qa.stores.local.lexical.LexicalIndex.save", 1),  # lexical/ (the BM25 files)
+    ("qa.stores.local.index._fsync", 1),  # flushing the staged segment
     ("os.replace", 1),  # staging folder -> segment folder (written, not committed)
-    ("qa.index._fsync", ".m000002.json.tmp"),  # flushing the new manifest
+    ("qa.stores.local.index._fsync", ".m000002.json.tmp"),  # flushing the new manifest
     ("os.replace", 2),  # the manifest into place (still not committed)
-    ("qa.index._fsync", ".CURRENT.tmp"),  # flushing the CURRENT pointer
+    ("qa.stores.local.index._fsync", ".CURRENT.tmp"),  # flushing the CURRENT pointer
     ("os.replace", 3),  # the commit point: .CURRENT.tmp -> CURRENT
 ]
 
@@ -247,7 +247,7 @@ def test_an_ingest_appends_a_segment_and_leaves_the_others_untouched(
 ) -> None:
     """Adding one article writes one small segment; the earlier segment's files are the same
     files (same inode, same bytes), and replacing an article hides its old chunks everywhere."""
-    from qa.lexical import terms
+    from qa.text.terms import terms
 
     store = IndexStore(tmp_path, "news")
     _ingest(store, [corpus_dir], embedder)
@@ -392,8 +392,9 @@ def test_the_stored_lexical_index_matches_one_built_from_the_passages(
     tmp_path: Path, corpus_dir: Path, embedder: Embedder
 ) -> None:
     """BM25 is saved with each segment, so a load does not re-tokenise; a damaged one is refused."""
-    from qa.lexical import LexicalIndex, terms
-    from qa.segment import embedding_text
+    from qa.stores.local.lexical import LexicalIndex
+    from qa.stores.local.segment import embedding_text
+    from qa.text.terms import terms
 
     store = IndexStore(tmp_path, "news")
     _ingest(store, [corpus_dir], embedder)
@@ -431,7 +432,7 @@ def test_a_large_segment_switches_to_ivf_and_stays_consistent(
     import numpy as np
 
     from qa import vectors
-    from qa.retrieve import Retriever
+    from qa.answering.retrieve import Retriever
 
     monkeypatch.setattr(vectors, "EXACT_LIMIT", 3)
     store = IndexStore(tmp_path, "news")

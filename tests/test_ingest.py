@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import IngestError
-from qa.ingest import read_paths
+from qa.ingest.readers import read_paths
 
 
 def test_reads_every_format_with_metadata(corpus_dir: Path) -> None:

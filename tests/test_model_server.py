@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from qa.assistant import Assistant
+from qa.answering.assistant import Assistant
 from qa.config import Settings
 from qa.errors import SettingsError
-from qa.generate import Generator, RemoteGenerator, default_model_path
+from qa.models.generator import Generator, RemoteGenerator, default_model_path
 
 pytest.importorskip("sse_starlette")  # llama_cpp.server's own dependencies (in `.[dev]`)
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from qa.gazetteer import countries_named, country_of, place_kind
-from qa.question import AnswerType, classify
+from qa.answering.question import AnswerType, classify
+from qa.text.gazetteer import countries_named, country_of, place_kind
 
 T = AnswerType
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.answering.retrieve import Retriever
 from qa.cli import main
 from qa.config import Settings
-from qa.embed import Embedder
-from qa.index import IndexStore
-from qa.retrieve import Retriever
+from qa.models.embedder import Embedder
+from qa.stores.local.index import IndexStore
 
 ray = pytest.importorskip("ray")
 
@@ -21,7 +21,7 @@ ray = pytest.importorskip("ray")
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
     """One local Ray for the module (starting one takes seconds); the CLI reuses it."""
-    from qa.ray_ingest import ray_session
+    from qa.ingest.on_ray import ray_session
 
     with ray_session(None, 2):
         yield

@@ -5,7 +5,7 @@ article does not say."""
 import pytest
 
 from qa import Assistant
-from qa.answer import ABSTAIN_TEXT
+from qa.answering.answer import ABSTAIN_TEXT
 from qa.ui import EXAMPLES
 
 # question -> (a phrase the answer must contain, a phrase the cited sentence must contain)

@@ -1,5 +1,5 @@
 from qa.records import Article
-from qa.split import chunk_article, ends_as_statement, is_question, split_sentences
+from qa.text.sentences import chunk_article, ends_as_statement, is_question, split_sentences
 
 
 def test_sentences_are_exact_spans_of_the_text(seed_text: str) -> None:

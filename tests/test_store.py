@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from qa.answering.retrieve import Retriever
 from qa.config import Settings
-from qa.embed import Embedder
 from qa.errors import IndexUnavailable, SettingsError
-from qa.index import IngestReport
-from qa.ingest import read_paths
-from qa.lexical import terms
-from qa.retrieve import Retriever
-from qa.store import open_store, published_on
+from qa.ingest.readers import read_paths
+from qa.models.embedder import Embedder
+from qa.stores import IngestReport, add_articles, open_store
+from qa.text.dates import published_on
+from qa.text.terms import terms
 from tests.conftest import STORES, store_settings
 
 QUESTIONS = [
@@ -31,12 +31,8 @@ def _settings(store: str, tmp_path: Path) -> Settings:
 
 
 def _ingest(settings: Settings, embedder: Embedder, paths: list[Path], **options: object) -> IngestReport:
-    result = read_paths(paths)
-    report = IngestReport.of(result)
-    return open_store(settings).ingest(
-        result.articles, embedder, settings.chunk_chars, settings.chunk_overlap, progress=False,
-        report=report, **options,
-    )  # fmt: skip
+    store = open_store(settings)
+    return add_articles(store, read_paths(paths), embedder, settings, progress=False, **options)
 
 
 def _evidence(settings: Settings, embedder: Embedder, question: str, since: date | None = None) -> list[str]:
@@ -109,7 +105,7 @@ def test_both_stores_retrieve_the_same_passages_and_sentences(
 
 
 def test_qdrant_misconfiguration_is_reported_at_start_up(tmp_path: Path, embedder: Embedder) -> None:
-    from qa.assistant import Assistant
+    from qa.answering.assistant import Assistant
 
     base = Settings.from_env().replace(index_dir=tmp_path / "indexes", store="qdrant")
     with pytest.raises(SettingsError, match="QA_QDRANT_URL"):
@@ -130,7 +126,7 @@ def test_qdrant_misconfiguration_is_reported_at_start_up(tmp_path: Path, embedde
 def test_a_qdrant_write_that_fails_midway_leaves_the_live_version_whole(
     tmp_path: Path, corpus_dir: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa.qdrant_store import QdrantStore
+    from qa.stores.qdrant import QdrantStore
 
     settings = _settings("qdrant", tmp_path)
     _ingest(settings, embedder, [corpus_dir])
@@ -163,7 +159,7 @@ def test_a_qdrant_write_that_fails_midway_leaves_the_live_version_whole(
 def test_qdrant_writers_take_turns_and_readers_follow_other_writers(
     tmp_path: Path, corpus_dir: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import qa.qdrant_store as qdrant
+    import qa.stores.qdrant as qdrant
 
     settings = _settings("qdrant", tmp_path)
     _ingest(settings, embedder, [corpus_dir])
@@ -191,7 +187,7 @@ def test_qdrant_writers_take_turns_and_readers_follow_other_writers(
 def test_a_qdrant_delete_that_fails_midway_is_finished_by_the_next_write(
     tmp_path: Path, corpus_dir: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa.qdrant_store import QdrantStore
+    from qa.stores.qdrant import QdrantStore
 
     settings = _settings("qdrant", tmp_path)
     _ingest(settings, embedder, [corpus_dir])

@@ -9,15 +9,17 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from qa.answer import Answer
-from qa.assistant import Assistant
+from qa.answering.answer import Answer
+from qa.answering.assistant import Assistant
 from qa.config import PROJECT_ROOT, Settings
-from qa.embed import Embedder
 from qa.eval.run import corpus_index_name, ensure_index, load_pack
-from qa.index import IndexStore, embedding_text
-from qa.ingest import read_paths
-from qa.split import chunk_article
-from qa.vectors import build_vector_index, kind
+from qa.ingest.readers import read_paths
+from qa.models.embedder import Embedder
+from qa.stores import add_articles
+from qa.stores.batch import embedding_text
+from qa.stores.local.index import IndexStore
+from qa.stores.local.vectors import build_vector_index, kind
+from qa.text.sentences import chunk_article
 
 DEFAULT_PACKS = PROJECT_ROOT.parent / "shared" / "evalsets" / "realtimeqa-dev"
 SEED_QUESTIONS = [
@@ -41,11 +43,11 @@ def _percentile(values: list[float], q: float) -> float:
 def bench_ingest(corpus: list[Path], embedder: Embedder, settings: Settings, name: str) -> dict:
     """Time a full ingest into index `name` (passages and sentence vectors), then the raw
     encode of the same passage texts alone, by the configured runtime and by torch."""
-    articles = read_paths(corpus).articles
+    read = read_paths(corpus)
+    articles = read.articles
     started = time.perf_counter()
-    report = IndexStore(settings.index_dir, name).ingest(
-        articles, embedder, settings.chunk_chars, settings.chunk_overlap, rebuild=True, progress=False
-    )
+    store = IndexStore(settings.index_dir, name)
+    report = add_articles(store, read, embedder, settings, rebuild=True, progress=False)
     ingest_s = time.perf_counter() - started
     by_id = {a.id: a for a in articles}
     texts = [

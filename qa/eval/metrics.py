@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.textnorm import contains_phrase, words
+from qa.text.normalize import contains_phrase, words
 
 MAX_ANSWER_WORDS = 40
 _MARKER = re.compile(r"\[\d+\]")

@@ -14,9 +14,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from qa.assistant import Assistant
+from qa.answering.assistant import Assistant
 from qa.config import Settings
-from qa.embed import Embedder
 from qa.errors import IngestError
 from qa.eval.metrics import (
     Verdict,
@@ -28,9 +27,9 @@ from qa.eval.metrics import (
     token_f1,
 )
 from qa.eval.report import write_report
-from qa.index import IngestReport
-from qa.ingest import SUPPORTED_SUFFIXES, read_paths
-from qa.store import open_store
+from qa.ingest.readers import SUPPORTED_SUFFIXES, read_paths
+from qa.models.embedder import Embedder
+from qa.stores import add_articles, open_store
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +99,7 @@ def ensure_index(pack: Pack, settings: Settings, embedder: Embedder) -> str:
     name = corpus_index_name(pack, settings, embedder)
     store = open_store(settings, name)
     if not store.exists():
-        result = read_paths(pack.corpus)
-        report = IngestReport.of(result)
-        store.ingest(
-            result.articles, embedder, settings.chunk_chars, settings.chunk_overlap,
-            rebuild=True, report=report,
-        )  # fmt: skip
+        report = add_articles(store, read_paths(pack.corpus), embedder, settings, rebuild=True)
         log.info("pack %s: %s", pack.name, report.summary())
     return name
 

@@ -24,13 +24,14 @@ import numpy as np
 from qa.config import Settings
 from qa.eval.bench import DEFAULT_PACKS, _percentile, bench_ask, scaled_vectors
 from qa.eval.run import ensure_index, load_pack
-from qa.index import IndexStore, IngestReport
-from qa.lexical import terms
+from qa.ingest.readers import ReadResult
 from qa.records import Article
+from qa.stores.local.index import IndexStore
+from qa.text.terms import terms
 
 
 def run_scale(pack_dir: Path | None, sizes: list[int]) -> dict:
-    from qa.embed import Embedder
+    from qa.models.embedder import Embedder
 
     settings = Settings.from_env()
     if pack_dir is None:
@@ -111,7 +112,7 @@ def build_scaled_index(base, embedder, root: Path, name: str, size: int) -> None
 
 def measure(index_dir: Path, name: str, pack_dir: Path) -> dict:
     """Run in a fresh process: load, search, ask, add one article, peak memory."""
-    from qa.assistant import Assistant
+    from qa.answering.assistant import Assistant
 
     settings = Settings.from_env().replace(index_dir=index_dir, index=name)
     pack = load_pack(pack_dir)
@@ -141,7 +142,7 @@ def measure(index_dir: Path, name: str, pack_dir: Path) -> dict:
         published=original.published,
     )  # fmt: skip
     started = time.perf_counter()
-    report = assistant.add_articles([new], IngestReport(), progress=False)
+    report = assistant.add(ReadResult(articles=[new]), progress=False)
     assert report.added, report.summary()
     add_s = time.perf_counter() - started
     return {

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.answer import Citation
-from qa.retrieve import Evidence
-from qa.textnorm import contains_phrase, normalize
+from qa.answering.answer import Citation
+from qa.answering.retrieve import Evidence
+from qa.text.normalize import contains_phrase, normalize
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _TRAILING = re.compile(r"[\s.,;:!?\"'“”‘’()\-–—]+$")

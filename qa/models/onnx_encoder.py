@@ -10,7 +10,6 @@ cache is simply rebuilt. Export needs torch and transformers; encoding needs onl
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import importlib.metadata
 import json
@@ -22,6 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
+
+from qa.config import default_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +33,6 @@ POOLING_MODES = ("mean", "cls")
 
 class UnsupportedModel(Exception):
     """The folder cannot be run by this encoder (no tokenizer.json, another pooling, ...)."""
-
-
-def default_cache_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("qa-news")) / "embedders"
 
 
 class OnnxEncoder:
@@ -55,7 +51,7 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id("[PAD]") or 0)
-        cache = Path(cache_dir or default_cache_dir())
+        cache = Path(cache_dir or default_cache_dir() / "embedders")
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -104,7 +100,7 @@ def quantised_model(model_dir: Path, cache_dir: Path, damaged: Path | None = Non
     if _complete(target) and damaged is None:
         return onnx_file
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(target.parent / f".{target.name}.lock"):
+    with FileLock(target.parent / f".{target.name}.lock"):  # one exporter per model at a time
         if damaged is not None and _complete(target) and _identity(onnx_file) == _identity(damaged):
             os.replace(target, target.parent / f".damaged-{target.name}-{os.getpid()}")
             shutil.rmtree(target.parent / f".damaged-{target.name}-{os.getpid()}", ignore_errors=True)
@@ -244,14 +240,3 @@ def _quiet(logger: str) -> Iterator[None]:
         yield
     finally:
         target.setLevel(level)
-
-
-@contextlib.contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    """One exporter per model at a time (tests and the app may start together)."""
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -38,11 +38,11 @@ class Answer:
     # The model's log-probability of the chosen phrase (or of a short form of it, if higher):
     # below `min_answer_logprob` the phrase is withheld.
     answer_logprob: float | None = None
-    # What the question asks for (qa.question.AnswerType) and how it was answered:
+    # What the question asks for (qa.answering.question.AnswerType) and how it was answered:
     # "phrase" (a short span of the cited sentence) or "sentence" (the cited sentence itself).
     answer_type: str = ""
     kind: str = "abstain"
-    # Why the assistant abstained or quoted a sentence instead of a phrase (from `qa.decide`).
+    # Why the assistant abstained or quoted a sentence instead of a phrase (from `qa.answering.decide`).
     reason: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     # Provenance: what was searched and what produced the answer.

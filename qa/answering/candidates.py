@@ -1,6 +1,6 @@
 """Answer candidates: the named entities and noun phrases of evidence sentences, typed.
 
-spaCy's English pipeline (see `qa.nlp`) finds
+spaCy's English pipeline (see `qa.text.nlp`) finds
 entities with their kind (PERSON, GPE, ORG, DATE, PERCENT, ...) and the noun phrases of each
 sentence. Every candidate is an exact span of its sentence, so whatever is chosen is grounded by
 construction; the one exception is a country named through its demonym ("Ukrainian" ->
@@ -17,10 +17,10 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from qa.gazetteer import countries_named, country_names, country_of, place_kind
-from qa.nlp import coordinated, names, negated, objects, parse, subjects
-from qa.question import PERSON_NOUNS, AnswerType, QuestionForm, Slot
-from qa.textnorm import normalize, words
+from qa.answering.question import PERSON_NOUNS, AnswerType, QuestionForm, Slot
+from qa.text.gazetteer import countries_named, country_names, country_of, place_kind
+from qa.text.nlp import coordinated, names, negated, objects, parse, subjects
+from qa.text.normalize import normalize, words
 
 NOUN_PHRASE = "NP"  # a noun phrase that is not a named entity
 MAX_WORDS = 8

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from qa.nlp import negated, objects, parse, subjects
+from qa.text.nlp import negated, objects, parse, subjects
 
 
 class AnswerType(StrEnum):

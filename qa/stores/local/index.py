@@ -5,7 +5,7 @@ Layout of `indexes/<name>/`:
     CURRENT         the name of the live manifest (replaced atomically: the commit point)
     m000012.json    a manifest: format, embedder, chunking, the live segments in order, and
                     the articles of each segment that later ingests replaced or deleted
-    s000011/        one immutable segment per ingest (see qa.segment)
+    s000011/        one immutable segment per ingest (see qa.stores.local.segment)
 
 An ingest writes a new segment and a new manifest, and only then points CURRENT at the
 manifest; a crash or Ctrl-C at any moment leaves the previous state loadable, and what it left
@@ -18,81 +18,40 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import fcntl
 import json
 import logging
 import os
 import re
 import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
+from filelock import FileLock
 
-from qa.embed import TextEncoder
 from qa.errors import IndexUnavailable
-from qa.lexical import LexicalIndex
+from qa.models.embedder import TextEncoder
 from qa.records import Article, Chunk
-from qa.segment import Segment, embedding_text, encode_sentences, passage_text, write_segment
-from qa.store import embed_batch, fuse_ranks, plan_ingest, published_on
-from qa.vectors import all_vectors
-
-if TYPE_CHECKING:
-    from qa.ingest import ReadResult
+from qa.stores.base import FORMAT_VERSION, LiveIndex, Store, fuse_ranks, utc_now, validate_name
+from qa.stores.batch import EmbeddedBatch, encode_sentences, passage_text
+from qa.stores.local.segment import Segment, write_segment
+from qa.stores.local.vectors import all_vectors
+from qa.text.dates import published_on
+from qa.text.terms import idf
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Index", "IndexStore", "IngestReport", "embedding_text", "list_indexes"]
+__all__ = ["Index", "IndexStore", "list_indexes"]
 
-FORMAT_VERSION = 2
 MAX_SEGMENTS = 8  # more than this after an ingest: compact
 MAX_DELETED_SHARE = 0.25  # more of the chunks than this deleted: compact
 LOAD_ATTEMPTS = 5  # a load that loses a race with a writer's commit tries again
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SEGMENT = re.compile(r"s(\d{6})")
 _MANIFEST = re.compile(r"m(\d{6})\.json")
 _OLD_VERSION = re.compile(r"v\d{6}")  # format 1: one folder per version, migrated on load
-
-
-def validate_name(name: str) -> str:
-    if not _NAME.match(name or ""):
-        raise IndexUnavailable(f"Invalid index name {name!r}: use letters, digits, '-', '_' or '.' (max 64).")
-    return name
-
-
-@dataclass
-class IngestReport:
-    """What one ingest did, article by article."""
-
-    added: list[str] = field(default_factory=list)
-    replaced: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # files read, but not as UTF-8
-    chunks_embedded: int = 0
-    sentences_embedded: int = 0
-
-    @classmethod
-    def of(cls, result: ReadResult) -> IngestReport:
-        """A report that starts with what reading the files skipped or noted."""
-        return cls(skipped=list(result.skipped), notes=list(result.notes))
-
-    def summary(self) -> str:
-        parts = [
-            f"{len(self.added)} added",
-            f"{len(self.replaced)} replaced",
-            f"{len(self.unchanged)} unchanged",
-            f"{len(self.duplicates)} duplicate",
-            f"{len(self.skipped)} skipped",
-        ]
-        embedded = f"{self.chunks_embedded} chunks, {self.sentences_embedded} sentences embedded"
-        return ", ".join(parts) + f" ({embedded})"
 
 
 class ArticleView(Mapping[str, Article]):
@@ -161,7 +120,7 @@ class MergedLexical:
 
     def idf(self, term: str) -> float:
         freq = sum(p.doc_freq(term) for p in self._parts)
-        return LexicalIndex.idf_of(freq, self.n_docs)
+        return idf(freq, self.n_docs)
 
     def search(self, query_terms: list[str], k: int) -> list[tuple[int, float]]:
         hits = []
@@ -213,7 +172,7 @@ class Index:
     def hybrid_search(
         self, query_vector: np.ndarray, query_terms: list[str], k: int, since: date | None = None
     ) -> list[tuple[Chunk, float]]:
-        """`qa.store.SearchIndex.hybrid_search`: the `k` best of dense and of BM25 search, fused by
+        """`qa.stores.base.SearchIndex.hybrid_search`: the `k` best of dense and of BM25 search, fused by
         reciprocal rank. With `since`, each search goes deeper until it has `k` passages of
         recent enough articles or has run out (a filter after search: fine for the thousands of
         passages of a news desk; at millions, or with IVF segments, whose probes see only part
@@ -242,7 +201,7 @@ class Index:
         return self.lexical.idf(term)
 
     def content_hash(self, article_id: str) -> str | None:
-        """`qa.store.Previous`: what an ingest compares a re-read article with."""
+        """`qa.stores.base.Previous`: what an ingest compares a re-read article with."""
         article = self.articles.get(article_id)
         return article.content_hash if article is not None else None
 
@@ -273,7 +232,7 @@ class Index:
             segment.close()
 
 
-class IndexStore:
+class IndexStore(Store):
     """Reads and atomically writes one named index under a root folder."""
 
     def __init__(self, root: Path, name: str):
@@ -356,48 +315,46 @@ class IndexStore:
             ) from exc
         return Index(self.name, manifest, segments)
 
-    def ingest(
-        self,
-        articles: Iterable[Article],
-        embedder: TextEncoder,
-        chunk_chars: int,
-        chunk_overlap: int,
-        rebuild: bool = False,
-        progress: bool = True,
-        report: IngestReport | None = None,
-    ) -> IngestReport:
-        """Add new articles, replace changed ones, keep the rest: one new segment."""
-        report = report or IngestReport()
+    @contextlib.contextmanager
+    def _writing(self, embedder: TextEncoder, rebuild: bool) -> Iterator[LiveIndex]:
+        """`Store._writing`: the writer lock, and the live index read without its search files."""
         with self._lock():
             self._sweep()
             previous = None
             if not rebuild and self.exists():
                 previous = self.load(embedder, _locked=True, searchable=False)
-            if previous is not None:
-                chunking = previous.manifest["chunking"]
-                chunk_chars, chunk_overlap = chunking["chunk_chars"], chunking["chunk_overlap"]
-            fresh, replaced = plan_ingest(articles, previous, report)
-            if previous is not None and not fresh:
-                previous.close()
-                return report  # nothing changed: keep the live state as it is
-            batch = embed_batch(fresh, embedder, chunk_chars, chunk_overlap, progress, report)
-            segment = self._write_segment(
-                batch.articles, batch.chunks, batch.chunk_vectors, batch.sentence_vectors
-            )
-            manifest = _manifest(
-                self.name, embedder, chunk_chars, chunk_overlap,
-                (previous.manifest["segments"] if previous else []) + [segment],
-                _with_deleted(previous, replaced),
-            )  # fmt: skip
-            if previous is not None:
-                removed = _counts_of(previous, replaced)
-                manifest["counts"] = {k: previous.manifest["counts"][k] - removed[k] + segment[k]
-                                      for k in removed}  # fmt: skip
-            self._commit(manifest)
-            if previous is not None:
-                previous.close()
-            self._compact_if_needed(embedder)
-        return report
+            try:
+                if previous is None:
+                    yield LiveIndex()
+                else:
+                    chunking = previous.manifest["chunking"]
+                    yield LiveIndex(previous, (chunking["chunk_chars"], chunking["chunk_overlap"]))
+            finally:
+                if previous is not None:
+                    previous.close()
+
+    def _write(
+        self, batch: EmbeddedBatch, replaced: set[str], live: LiveIndex, embedder: TextEncoder,
+        chunk_chars: int, chunk_overlap: int,
+    ) -> None:  # fmt: skip
+        """`Store._write`: one new segment, and the replaced articles marked deleted in the new
+        manifest; committed at once, then compacted if segments piled up."""
+        previous: Index | None = live.previous  # type: ignore[assignment] - this store's own
+        vectors = (batch.chunk_vectors, batch.sentence_vectors)
+        segment = self._write_segment(batch.articles, batch.chunks, *vectors)
+        manifest = _manifest(
+            self.name, embedder, chunk_chars, chunk_overlap,
+            (previous.manifest["segments"] if previous else []) + [segment],
+            _with_deleted(previous, replaced),
+        )  # fmt: skip
+        if previous is not None:
+            removed = _counts_of(previous, replaced)
+            manifest["counts"] = {k: previous.manifest["counts"][k] - removed[k] + segment[k]
+                                  for k in removed}  # fmt: skip
+        self._commit(manifest)
+        if previous is not None:
+            previous.close()
+        self._compact_if_needed(embedder)
 
     def delete(self, ids_or_sources: Iterable[str], embedder: TextEncoder | None = None) -> list[str]:
         """Remove articles (by id or by source) from search; returns the ids removed."""
@@ -414,7 +371,7 @@ class IndexStore:
                 manifest["deleted"] = _with_deleted(index, gone)
                 removed = _counts_of(index, gone)
                 manifest["counts"] = {k: v - removed[k] for k, v in index.manifest["counts"].items()}
-                manifest["updated"] = _now()
+                manifest["updated"] = utc_now()
                 self._commit(manifest)
                 self._compact_if_needed(embedder)
             index.close()
@@ -476,7 +433,7 @@ class IndexStore:
         kept = [e for e in index.manifest["segments"] if e["name"] not in {s.name for s in merging}]
         deleted = {k: v for k, v in index.manifest["deleted"].items() if k in {e["name"] for e in kept}}
         # The live counts do not change: only deleted rows are dropped.
-        manifest = {**index.manifest, "segments": [*kept, entry], "deleted": deleted, "updated": _now()}
+        manifest = {**index.manifest, "segments": [*kept, entry], "deleted": deleted, "updated": utc_now()}
         index.close()
         self._commit(manifest)
         log.info("index %s: compacted %d segments into %s", self.name, len(merging), entry["name"])
@@ -542,7 +499,7 @@ class IndexStore:
         self._commit({
             "format_version": FORMAT_VERSION, "name": self.name, "embedder": embedder,
             "chunking": manifest["chunking"], "segments": [entry], "deleted": {},
-            "counts": {k: entry[k] for k in ("articles", "chunks", "sentences")}, "updated": _now(),
+            "counts": {k: entry[k] for k in ("articles", "chunks", "sentences")}, "updated": utc_now(),
         })  # fmt: skip
         log.info("index %s: converted %s to segments", self.name, old.name)
 
@@ -578,16 +535,10 @@ class IndexStore:
         current = self.path / "CURRENT"
         return current.read_text().strip() if current.is_file() else None
 
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
+    def _lock(self) -> FileLock:
         """One writer at a time per index (the UI and a CLI ingest may race)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return FileLock(self.path / ".lock")
 
 
 def list_indexes(root: Path) -> list[str]:
@@ -629,14 +580,10 @@ def _manifest(
         "chunking": {"chunk_chars": chunk_chars, "chunk_overlap": chunk_overlap},
         "segments": segments,
         "deleted": deleted,
-        "updated": _now(),
+        "updated": utc_now(),
     }
     manifest["counts"] = {k: sum(s[k] for s in segments) for k in ("articles", "chunks", "sentences")}
     return manifest
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _lines(path: Path) -> Iterator[str]:

@@ -14,20 +14,19 @@ from datetime import date
 from functools import cached_property, partial
 from pathlib import Path
 
-from qa.answer import ABSTAIN_TEXT, Answer
-from qa.cite import answer_text, citations_for
+from qa.answering.answer import ABSTAIN_TEXT, Answer
+from qa.answering.cite import answer_text, citations_for
+from qa.answering.decide import Policy, decide
+from qa.answering.prompts import PromptLibrary
+from qa.answering.question import classify
+from qa.answering.retrieve import Retrieval, Retriever
 from qa.config import MAX_QUESTION_CHARS, Settings
-from qa.decide import Policy, decide
-from qa.embed import Embedder
 from qa.errors import InvalidQuestion
-from qa.generate import Generator, RemoteGenerator
-from qa.index import IngestReport
-from qa.ingest import read_paths
-from qa.prompts import PromptLibrary
-from qa.question import classify
-from qa.records import Article
-from qa.retrieve import Retrieval, Retriever
-from qa.store import SearchIndex, open_store, published_on
+from qa.ingest.readers import ReadResult, read_paths
+from qa.models.embedder import Embedder
+from qa.models.generator import Generator, RemoteGenerator
+from qa.stores import IngestReport, SearchIndex, add_articles, open_store
+from qa.text.dates import published_on
 
 log = logging.getLogger(__name__)
 
@@ -113,20 +112,14 @@ class Assistant:
 
     def ingest(self, paths: list[str | Path], rebuild: bool = False, progress: bool = True) -> IngestReport:
         """Add files or folders to this assistant's index and start using the new version."""
-        result = read_paths(paths)
-        report = IngestReport.of(result)
-        return self.add_articles(result.articles, report, rebuild=rebuild, progress=progress)
+        return self.add(read_paths(paths), rebuild=rebuild, progress=progress)
 
-    def add_articles(
-        self, articles: list[Article], report: IngestReport, rebuild: bool = False, progress: bool = True
-    ) -> IngestReport:
-        """Index already-read articles (the UI's uploads) and swap in the new version."""
-        s = self.settings
+    def add(self, read: ReadResult, rebuild: bool = False, progress: bool = True) -> IngestReport:
+        """Index what was read (files, the app's uploads) and swap in the new version."""
         with self._reload_lock:
-            self.store.ingest(
-                articles, self.embedder, s.chunk_chars, s.chunk_overlap,
-                rebuild=rebuild, progress=progress, report=report,
-            )  # fmt: skip
+            report = add_articles(
+                self.store, read, self.embedder, self.settings, rebuild=rebuild, progress=progress
+            )
             self._activate(self.store.load(self.embedder, reuse=getattr(self, "index", None)))
         return report
 
@@ -163,7 +156,7 @@ class Assistant:
 
         `history` holds the earlier questions of a conversation: a follow-up is searched
         together with the question before it; `since` ("2024-05-01" or a date) searches only
-        articles published that day or later. The answer itself is decided in `qa.decide`."""
+        articles published that day or later. The answer itself is decided in `qa.answering.decide`."""
         question = validate_question(question)
         since = parse_since(since)
         started = time.perf_counter()

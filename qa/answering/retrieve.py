@@ -20,11 +20,11 @@ from datetime import date
 
 import numpy as np
 
-from qa.embed import Embedder
-from qa.lexical import terms
+from qa.models.embedder import Embedder
 from qa.records import Article, Chunk
-from qa.split import ends_as_statement, is_question
-from qa.store import SearchIndex
+from qa.stores.base import SearchIndex
+from qa.text.sentences import ends_as_statement, is_question
+from qa.text.terms import terms
 
 SENTENCE_CHUNKS = 8  # passages whose sentences are scored one by one
 # Subtracted from a line not ending in ".", "!" or "…" (headline, caption, byline): chosen on dev and val
@@ -84,7 +84,7 @@ def clean_query(question: str) -> str:
 
 
 class Retriever:
-    """Hybrid chunk search plus sentence scoring over one loaded index (any `qa.store` backend)."""
+    """Hybrid chunk search plus sentence scoring over one loaded index (any `qa.stores.base` backend)."""
 
     def __init__(self, index: SearchIndex, embedder: Embedder):
         self.index = index

@@ -1,42 +1,22 @@
-"""The lexical side of the index: BM25 over passages (bm25s), and the term statistics that
-sentence support uses.
+"""The lexical side of a segment: BM25 over its passages (bm25s), and the document frequencies
+that sentence support's IDF reads.
 
-Built once per index write and saved with the version, so loading an index (the app's start,
-an upload) does not re-tokenise every passage. `terms()` is the one tokeniser for passages,
-questions and sentences, so what is indexed and what is looked up always match.
+Built once per segment write and saved with it, so loading an index (the app's start, an
+upload) does not re-tokenise every passage; passages are tokenised by `qa.text.terms.terms`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
-import re
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
-import Stemmer
+
+from qa.text.terms import idf, terms
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-_TOKEN = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
-_STOPWORDS = set(bm25s.stopwords.STOPWORDS_EN) | {
-    "which", "what", "who", "whom", "whose", "where", "when", "why", "how", "said", "says",
-    "also", "would", "could",
-}  # fmt: skip
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-def terms(text: str) -> list[str]:
-    """Lower-cased, stop-worded, Snowball-stemmed word tokens."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    return _stemmer().stemWords(words)
 
 
 class LexicalIndex:
@@ -87,11 +67,7 @@ class LexicalIndex:
         return self._doc_freq.get(term, 0)
 
     def idf(self, term: str) -> float:
-        return self.idf_of(self.doc_freq(term), self.n_docs)
-
-    @staticmethod
-    def idf_of(freq: int, n_docs: int) -> float:
-        return math.log(1 + (n_docs - freq + 0.5) / (freq + 0.5))
+        return idf(self.doc_freq(term), self.n_docs)
 
     def search(self, query_terms: list[str], k: int) -> list[tuple[int, float]]:
         """Passage positions and BM25 scores, best first; only passages sharing a term."""

@@ -1,4 +1,4 @@
-"""The Qdrant backend of `qa.store`: `QA_STORE=qdrant` with `QA_QDRANT_URL` (a Qdrant server or
+"""The Qdrant backend of `qa.stores.base`: `QA_STORE=qdrant` with `QA_QDRANT_URL` (a Qdrant server or
 cluster) or `QA_QDRANT_PATH` (qdrant-client's local mode: the same API in-process, on a folder).
 
 Three collections per index `<name>`:
@@ -33,19 +33,19 @@ import uuid
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.embed import TextEncoder
 from qa.errors import IndexUnavailable, QAError, SettingsError
-from qa.index import FORMAT_VERSION, IngestReport, validate_name
-from qa.lexical import LexicalIndex, terms
+from qa.models.embedder import TextEncoder
 from qa.records import Article, Chunk
-from qa.segment import passage_text, text_hash
-from qa.store import RRF_K, EmbeddedBatch, embed_batch, plan_ingest, published_on
+from qa.stores.base import FORMAT_VERSION, RRF_K, LiveIndex, Store, utc_now, validate_name
+from qa.stores.batch import EmbeddedBatch, passage_text, text_hash
+from qa.text.dates import published_on
+from qa.text.terms import idf, terms
 
 if TYPE_CHECKING:
     from qa.config import Settings
@@ -125,10 +125,6 @@ def _close_clients() -> None:
         _clients.clear()
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _point_id(*parts: object) -> str:
     return str(uuid.uuid5(_NAMESPACE, ":".join(str(p) for p in parts)))
 
@@ -142,8 +138,8 @@ def _published_time(article: Article) -> str | None:
     return f"{day.isoformat()}T00:00:00Z" if day else None
 
 
-class QdrantStore:
-    """`qa.store.Store` on Qdrant collections."""
+class QdrantStore(Store):
+    """`qa.stores.base.Store` on Qdrant collections."""
 
     def __init__(self, client: _Guarded, name: str):
         self.client = client
@@ -221,38 +217,36 @@ class QdrantStore:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def ingest(
-        self, articles: Iterable[Article], embedder: TextEncoder, chunk_chars: int, chunk_overlap: int,
-        rebuild: bool = False, progress: bool = True, report: IngestReport | None = None,
-    ) -> IngestReport:  # fmt: skip
-        """Add new articles, replace changed ones, keep the rest (see the module's write order).
-        Everything is embedded before anything is written: a rebuild empties the live index
-        only for the time of the upserts, and a failed embedding changes nothing."""
-        report = report or IngestReport()
+    @contextlib.contextmanager
+    def _writing(self, embedder: TextEncoder, rebuild: bool) -> Iterator[LiveIndex]:
+        """`Store._writing`: this process's writer lock (the lease is taken at write time), and
+        the live index itself, which answers what planning asks."""
         with self._write_lock:
             meta = None if rebuild else self._meta()
-            if meta is not None:
-                self.load(embedder)  # refuses another embedder
-                chunk_chars, chunk_overlap = (
-                    meta["chunking"]["chunk_chars"],
-                    meta["chunking"]["chunk_overlap"],
-                )
-            fresh, _replaced = plan_ingest(articles, None if meta is None else self, report)
-            if not fresh and meta is not None and not meta.get("pending"):
-                return report  # nothing to write, nothing left over to finish
-            batch = embed_batch(fresh, embedder, chunk_chars, chunk_overlap, progress, report)
             if meta is None:
-                self._create(embedder, chunk_chars, chunk_overlap)
-            meta = self._acquire()
-            try:
-                self._finish_pending(meta)  # what a writer that failed left behind
-                meta["pending"] = [[a.id, a.content_hash] for a in fresh]
-                self._put_meta(meta)
-                self._write(batch, meta)
-                self._finish_pending(meta)
-            finally:
-                self._release(meta)
-        return report
+                yield LiveIndex()
+                return
+            self.load(embedder)  # refuses another embedder
+            chunking = (meta["chunking"]["chunk_chars"], meta["chunking"]["chunk_overlap"])
+            yield LiveIndex(self, chunking, unfinished=bool(meta.get("pending")))
+
+    def _write(
+        self, batch: EmbeddedBatch, replaced: set[str], live: LiveIndex, embedder: TextEncoder,
+        chunk_chars: int, chunk_overlap: int,
+    ) -> None:  # fmt: skip
+        """`Store._write`, in the order the module describes: what a failed writer left is
+        finished first, the new versions are written, then the replaced ones deleted."""
+        if live.previous is None:
+            self._create(embedder, chunk_chars, chunk_overlap)
+        meta = self._acquire()
+        try:
+            self._finish_pending(meta)  # what a writer that failed left behind
+            meta["pending"] = [[a.id, a.content_hash] for a in batch.articles]
+            self._put_meta(meta)
+            self._upsert_batch(batch, meta)
+            self._finish_pending(meta)
+        finally:
+            self._release(meta)
 
     def delete(self, ids_or_sources: Iterable[str], embedder: TextEncoder | None = None) -> list[str]:
         """Remove articles by id or source: listed as pending first, so a delete that fails
@@ -332,12 +326,12 @@ class QdrantStore:
             "embedder": {"name": embedder.name, "dim": embedder.dim, "runtime": embedder.runtime},
             "chunking": {"chunk_chars": chunk_chars, "chunk_overlap": chunk_overlap},
             "bm25": {"passages": 0, "terms": 0}, "pending": [],
-            "counts": {"articles": 0, "chunks": 0, "sentences": 0}, "updated": _now(),
+            "counts": {"articles": 0, "chunks": 0, "sentences": 0}, "updated": utc_now(),
         }  # fmt: skip
         self._put_meta(meta)
         return meta
 
-    def _write(self, batch: EmbeddedBatch, meta: dict) -> None:
+    def _upsert_batch(self, batch: EmbeddedBatch, meta: dict) -> None:
         from qdrant_client import models
 
         passage_terms = [terms(passage_text(batch.articles[n], f, last)) for n, f, last in batch.chunks]
@@ -400,7 +394,7 @@ class QdrantStore:
             "chunks": self.client.count(self.passages, exact=True).count,
             "sentences": self.client.count(self.sentences, exact=True).count,
         }
-        meta["updated"] = _now()
+        meta["updated"] = utc_now()
         self._put_meta(meta)
 
     def _put_meta(self, meta: dict) -> None:
@@ -465,7 +459,7 @@ class _Articles(Mapping[str, Article]):
 
 
 class QdrantIndex:
-    """`qa.store.SearchIndex` over one Qdrant index."""
+    """`qa.stores.base.SearchIndex` over one Qdrant index."""
 
     def __init__(self, store: QdrantStore, meta: dict):
         self.store = store
@@ -534,7 +528,7 @@ class QdrantIndex:
                 self.store.passages, count_filter=_match("terms", term), exact=True
             ).count
         # Counts as of this question (`chunk_count` re-reads them once per question, not per term).
-        return LexicalIndex.idf_of(self._doc_freq[term], max(1, self.manifest["counts"]["chunks"]))
+        return idf(self._doc_freq[term], max(1, self.manifest["counts"]["chunks"]))
 
     def stored_sentence_vectors(self, keys: list[tuple[str, int]]) -> np.ndarray:
         self.articles.fetch(a for a, _ in keys)

@@ -32,12 +32,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from qa.candidates import Candidate, compatibility, descriptions, extract, label_of, restates
-from qa.cite import ground
+from qa.answering.candidates import Candidate, compatibility, descriptions, extract, label_of, restates
+from qa.answering.cite import ground
+from qa.answering.question import AnswerType, QuestionForm
+from qa.answering.retrieve import Retrieval
 from qa.config import Settings
-from qa.question import AnswerType, QuestionForm
-from qa.retrieve import Retrieval
-from qa.textnorm import contains_phrase, normalize, words
+from qa.text.normalize import contains_phrase, normalize, words
 
 # (candidate texts, bonus or None) -> the model's log-probability of each as its answer to the
 # evidence prompt; with a bonus only the best bonus + log-probability must be exact

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from qa.errors import IngestError
 from qa.records import Article
-from qa.split import split_sentences
+from qa.text.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 

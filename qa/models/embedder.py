@@ -2,7 +2,7 @@
 
 `Embedder.encode` is the whole interface the index and retriever use, so another model
 (any sentence-transformers folder, by path) drops in through `QA_EMBEDDER`. By default the
-model runs on ONNX Runtime with int8 weights (`qa.onnx_encoder`), exported from the same
+model runs on ONNX Runtime with int8 weights (`qa.models.onnx_encoder`), exported from the same
 folder; `QA_EMBEDDER_RUNTIME=torch` runs it with sentence-transformers instead, and a model
 the exporter cannot handle falls back to torch with a warning.
 """
@@ -34,7 +34,7 @@ def default_embedder_path() -> Path:
 
 
 class TextEncoder(Protocol):
-    """What an index needs of an embedder: an `Embedder`, or `qa.ray_ingest.RayEncoder`
+    """What an index needs of an embedder: an `Embedder`, or `qa.ingest.on_ray.RayEncoder`
     that spreads the same model over a Ray cluster."""
 
     name: str
@@ -70,7 +70,7 @@ class Embedder:
         self._onnx = None
         self._torch = None
         if runtime == "onnx-int8":
-            from qa.onnx_encoder import OnnxEncoder, UnsupportedModel
+            from qa.models.onnx_encoder import OnnxEncoder, UnsupportedModel
 
             try:
                 self._onnx = OnnxEncoder(path, cache_dir=cache_dir, threads=threads)

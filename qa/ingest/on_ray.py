@@ -2,7 +2,7 @@
 
 Files are read and split into sentences by Ray Data tasks (`flat_map`), and passages and
 sentences are embedded by `map_batches` over a pool of Ray actors, each holding its own
-embedder. The driver then writes through the configured store's `ingest` (`qa.store`), as a
+embedder. The driver then writes through the configured store's `ingest` (`qa.stores.base`), as a
 plain ingest does, so deduplication, replacement of changed articles and the commit stay in
 one place; only where the vectors are computed changes. Without an address a local Ray is
 started (`ray.init()`); with one, every node needs this package, the embedder folder and the
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embed import Embedder, Runtime
 from qa.errors import IngestError
-from qa.ingest import ReadResult, display, list_files, read_file
+from qa.ingest.readers import ReadResult, display, list_files, read_file
+from qa.models.embedder import Embedder, Runtime
 from qa.records import Article
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def ray_session(address: str | None, workers: int) -> Iterator[None]:
 
 
 def read_paths_on_ray(paths: Iterable[str | Path]) -> ReadResult:
-    """`qa.ingest.read_paths`, one Ray task per file: the same articles, ids and messages."""
+    """`qa.ingest.readers.read_paths`, one Ray task per file: the same articles, ids and messages."""
     import ray
 
     result = ReadResult()
@@ -111,7 +111,7 @@ class _EmbedActor:
 
 
 class RayEncoder:
-    """Stands in for the `Embedder` of an ingest (`qa.embed.TextEncoder`): the same model, name,
+    """Stands in for the `Embedder` of an ingest (`qa.models.embedder.TextEncoder`): the same model, name,
     dimension and runtime as `embedder`, the encoding spread over `workers` Ray actors."""
 
     def __init__(self, embedder: Embedder, workers: int):

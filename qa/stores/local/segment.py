@@ -7,16 +7,15 @@ segments later. Layout of `s000004/`:
     articles.sqlite       one row per article (id, text and content hashes, its first sentence
                           row, the article as JSON): random access without holding text in memory
     chunks.npy            int32 (chunks, 3): article row, first sentence, last sentence
-    vectors.faiss         chunk vectors, row i = chunk i (exact or IVF by size, qa.vectors)
+    vectors.faiss         chunk vectors, row i = chunk i (exact or IVF by size, qa.stores.local.vectors)
     sentence_vectors.npy  float16 (sentences, 2, dim): each sentence alone and with its title
                           (sentence + title vector, normalised), in article-row order
                           (memory-mapped when read)
-    lexical/              BM25 over the chunks (qa.lexical)
+    lexical/              BM25 over the chunks (qa.stores.local.lexical)
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -26,10 +25,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from qa.embed import TextEncoder
-from qa.lexical import LexicalIndex, terms
 from qa.records import Article, Chunk
-from qa.vectors import all_vectors, build_vector_index, prepare
+from qa.stores.batch import passage_text, text_hash
+from qa.stores.local.lexical import LexicalIndex
+from qa.stores.local.vectors import all_vectors, build_vector_index, prepare
+from qa.text.terms import terms
 
 ARTICLES = "articles.sqlite"
 ARTICLE_CACHE = 4096  # articles kept parsed per segment (a question reads a few dozen)
@@ -44,37 +44,6 @@ CREATE TABLE articles (
 );
 CREATE INDEX articles_text_hash ON articles(text_hash);
 """
-
-
-def text_hash(article: Article) -> str:
-    """Same text under another source is a duplicate (wire copies, mirrors)."""
-    return hashlib.sha1(article.text.strip().encode("utf-8")).hexdigest()
-
-
-def embedding_text(article: Article, chunk: Chunk) -> str:
-    """The title travels with every chunk: a passage rarely names its own topic."""
-    return f"{article.title}\n{chunk.text}"
-
-
-def passage_text(article: Article, first: int, last: int) -> str:
-    """What a chunk of sentences `first..last` is embedded and BM25-indexed as."""
-    return embedding_text(article, Chunk(article.id, first, last, article.span_text(first, last)))
-
-
-def encode_sentences(embedder: TextEncoder, articles: list[Article], progress: bool = False) -> np.ndarray:
-    """float16 (n, 2, dim): each sentence alone and read with its title ("He said..." often
-    needs the headline), in article order, as segments store them. The titled vector is the
-    normalised sum of the sentence's vector and its title's, not an encoding of "title.
-    sentence": one encoding per sentence instead of two, and it ranks evidence as well (README,
-    "Measured")."""
-    plain = [a.sentence(i) for a in articles for i in range(len(a.sentences))]
-    titles = list(dict.fromkeys(a.title for a in articles))
-    encoded = embedder.encode(plain + titles, progress=progress)
-    title_row = {title: len(plain) + n for n, title in enumerate(titles)}
-    sentences = encoded[: len(plain)]
-    titled = sentences + encoded[[title_row[a.title] for a in articles for _ in a.sentences]]
-    titled /= np.maximum(np.linalg.norm(titled, axis=1, keepdims=True), 1e-12)
-    return np.stack([sentences, titled], axis=1).astype(np.float16)
 
 
 def write_segment(

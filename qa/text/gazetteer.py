@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from qa.textnorm import normalize, words
+from qa.text.normalize import normalize, words
 
 _TABLE = """
 Afghanistan: Afghan | Albania: Albanian | Algeria: Algerian | Andorra: Andorran | Angola: Angolan
