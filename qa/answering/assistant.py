@@ -14,8 +14,8 @@ from datetime import date
 from functools import cached_property, partial
 from pathlib import Path
 
-from qa.answering.answer import ABSTAIN_TEXT, Answer
-from qa.answering.cite import answer_text, citations_for
+from qa.answering.answer import Answer
+from qa.answering.cite import answer_for
 from qa.answering.decide import Policy, decide
 from qa.answering.prompts import PromptLibrary
 from qa.answering.question import classify
@@ -166,7 +166,7 @@ class Assistant:
         s = self.settings
         policy = Policy.from_settings(s)
         raw, judge = None, None
-        if retrieval.evidence and retrieval.best_support >= s.min_support and form.wants_phrase:
+        if policy.asks_model(form, retrieval):
             prompt = self.prompts.render("answer", question=question, evidence=retrieval.evidence)
             pieces = []
             for piece in self.generator.stream(prompt, s.max_answer_tokens, stop=["\n", "Question:"]):
@@ -174,30 +174,11 @@ class Assistant:
                 yield piece
             raw = "".join(pieces)
             judge = partial(self.generator.score_continuations, prompt)  # the prompt is still cached
-        decision = decide(form, question, retrieval, raw, judge, policy)
-        answer = Answer(
-            question=question,
-            text=ABSTAIN_TEXT,
-            abstained=True,
-            answer_type=form.answer_type.value,
-            retrieved=[hit.chunk.id for hit in retrieval.chunks],
-            searched=[e.text for e in retrieval.evidence],
-            considered=[c.text for c in decision.candidates],
-            index=s.index,
-            settings_hash=s.fingerprint(),
-            support=round(decision.support, 4),
-            answer_score=decision.score,
-            answer_logprob=None if decision.logprob is None else round(decision.logprob, 4),
-            reason=decision.reason,
-            raw_output=raw or "",
-            model=self.generator.name if raw is not None else "",
-        )
-        if decision.kind != "abstain":
-            answer.citations = citations_for(retrieval.sentences, decision.cited)
-            shown = f"“{decision.text}”" if decision.kind == "sentence" else decision.text
-            answer.text = answer_text(shown, answer.citations)
-            answer.abstained = False
-            answer.kind = decision.kind
+        decision = decide(form, retrieval, raw, judge, policy)
+        answer = answer_for(
+            form, retrieval, decision, raw_output=raw, model=self.generator.name if raw is not None else "",
+            index=s.index, settings_hash=s.fingerprint(),
+        )  # fmt: skip
         finished = time.perf_counter()
         answer.timings = {
             "retrieve_s": round(retrieved_at - started, 4),

@@ -1,4 +1,5 @@
-"""Answer candidates: the named entities and noun phrases of evidence sentences, typed.
+"""Answer candidates, made in one place: the named entities and noun phrases of evidence
+sentences and the model's own phrase, each typed by how well its kind fits the question.
 
 spaCy's English pipeline (see `qa.text.nlp`) finds
 entities with their kind (PERSON, GPE, ORG, DATE, PERCENT, ...) and the noun phrases of each
@@ -8,6 +9,7 @@ Ukraine), which cites the sentence that says "Ukrainian".
 
 `compatibility` says how well a candidate's kind fits the answer type the question asks for:
 1.0 the expected kind, 0.5 a kind NER often confuses with it, None a kind that cannot answer.
+`candidates` makes them; `qa.answering.rank` scores them; nothing else changes them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from qa.answering.question import PERSON_NOUNS, AnswerType, QuestionForm, Slot
-from qa.text.gazetteer import countries_named, country_names, country_of, place_kind
+from qa.text.gazetteer import country_of, place_kind
 from qa.text.nlp import coordinated, names, negated, objects, parse, subjects
 from qa.text.normalize import normalize, words
 
@@ -80,9 +82,45 @@ class Candidate:
     # Shorter spans naming the same thing, which the model may find likelier as the answer: the
     # amount without its hedge, the person without their title (`_core`).
     forms: tuple[str, ...] = ()
+    # Set by `qa.answering.rank` only: the features, the model's likelihood, the weighted score.
     logprob: float = 0.0
     score: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
+
+
+def candidates(
+    form: QuestionForm, sentences: dict[int, str], generated: tuple[str, int] | None = None
+) -> list[Candidate]:
+    """The phrases of `sentences` (position -> text) that can answer the question, and the
+    model's own phrase (`generated`: the phrase and the position of a sentence carrying it),
+    each with its type fit; a kind that cannot answer is left out."""
+    found = extract(sentences, form)
+    if generated is not None:
+        _add_generated(found, *generated, sentences, form)
+    typed = []
+    for candidate in found:
+        fit = compatibility(form, candidate.label, candidate.text)
+        if fit is not None:
+            candidate.fit = fit
+            typed.append(candidate)
+    return typed
+
+
+def _add_generated(
+    found: list[Candidate], phrase: str, position: int, sentences: dict[int, str], form: QuestionForm
+) -> None:
+    """Mark the candidate the model wrote, or add its phrase with the kind it has in its sentence.
+    A phrase that only restates the question is no answer, whoever wrote it ("Which country is
+    Acme's biggest buyer?" is not answered "Acme")."""
+    if restates(form, phrase):
+        return
+    key = normalize(phrase)
+    for candidate in found:
+        if normalize(candidate.text) == key:
+            candidate.generated = True
+            return
+    if key:
+        found.append(Candidate(phrase, position, label_of(phrase, sentences[position]), generated=True))
 
 
 def compatibility(form: QuestionForm, label: str, text: str = "") -> float | None:
@@ -115,11 +153,12 @@ def _has_number(text: str) -> bool:
     return any(ch.isdigit() for ch in text) or any(w in _NUMBER_WORDS for w in words(text))
 
 
-def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> list[Candidate]:
+def extract(sentences: dict[int, str], form: QuestionForm) -> list[Candidate]:
     """Entities, pairs of entities and noun phrases of `sentences` (position -> text), best
     position first, without the question's own words. One candidate per distinct text: the
     first (best-ranked) sentence that carries it, or a later one that states it in the question's
-    `slot` ("Acme bought the startup" answers "Which company bought ...?")."""
+    slot ("Acme bought the startup" answers "Which company bought ...?")."""
+    slot = form.slot
     positions = sorted(sentences)
     docs = parse([sentences[p] for p in positions])
     found: dict[str, Candidate] = {}
@@ -133,7 +172,7 @@ def extract(sentences: dict[int, str], asked: str, slot: Slot | None = None) -> 
             if fill and not found[key].fills_slot:  # cited where it fills the asked slot
                 found[key].sentence, found[key].fills_slot = position, True
             return
-        if restates(asked, text):
+        if restates(form, text):
             return
         found[key] = Candidate(text, position, label, fills_slot=fill, forms=forms)
 
@@ -187,34 +226,15 @@ def _core(span):  # spacy Span -> Span | None
     return core
 
 
-def restates(question: str, text: str) -> bool:
+def restates(form: QuestionForm, text: str) -> bool:
     """`text` is nothing the question does not already say: its own words, or nothing but
     function words, or a country it names by a demonym or short name ("Which country did the US
     ..." is not answered by "United States" or "U.S."; "United", an airline, may answer). One of
     the alternatives the question offers ("France or Spain") is an answer."""
     key = normalize(text).split()
-    asked, named, offered = _asked(question)
-    if any(t in offered for t in key) and all(t in offered or t in _LONE_FUNCTION for t in key):
+    if any(t in form.offered for t in key) and all(t in form.offered or t in _LONE_FUNCTION for t in key):
         return False
-    return all(t in asked or t in _LONE_FUNCTION for t in key) or " ".join(key) in named
-
-
-@functools.lru_cache(maxsize=64)
-def _asked(question: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """The question's words, every name of the countries it names, and the words of the
-    alternatives it offers: nouns coordinated by "or" ("the game between Ada and Bo" names the
-    teams of a game, it offers no choice)."""
-    named = {normalize(name) for country in countries_named(question) for name in country_names(country)}
-    (doc,) = parse([question])
-    heads = []
-    for token in doc:
-        if any(c.dep_ == "cc" and c.lower_ == "or" for c in token.children):
-            heads += [token, *token.conjuncts]
-    offered = {
-        w for head in heads if head.pos_ in ("NOUN", "PROPN")
-        for t in (*[c for c in head.lefts if c.dep_ == "compound"], head) for w in words(t.text)
-    }  # fmt: skip
-    return frozenset(words(question)), frozenset(named), frozenset(offered)
+    return all(t in form.words or t in _LONE_FUNCTION for t in key) or " ".join(key) in form.named
 
 
 _RELATIVE_PRONOUNS = {"that", "which", "who", "whom"}

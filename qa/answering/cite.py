@@ -1,67 +1,46 @@
-"""Turn raw model output into a grounded answer: markers checked, sentences attached.
-
-The model is asked for "short answer [n]". Whatever it writes, only evidence sentences are
-ever cited, an invented marker is dropped, and an answer that occurs in no evidence sentence is
-reported as unsupported (the caller decides what to do: retry constrained, or abstain).
+"""A decision becomes an `Answer`, in one place: its text with `[n]` markers (a quoted sentence
+in quotation marks), the cited sentences, each an exact sentence of an indexed article with its
+title, source and date, and what was searched and considered on the way.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from qa.answering.answer import Citation
-from qa.answering.retrieve import Evidence
-from qa.text.normalize import contains_phrase, normalize
-
-_MARKER = re.compile(r"\[(\d{1,3})\]")
-_TRAILING = re.compile(r"[\s.,;:!?\"'“”‘’()\-–—]+$")
-_LEADING = re.compile(r"^[\s,;:\"'“”‘’()\-–—]+")
-_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
+from qa.answering.answer import ABSTAIN_TEXT, Answer, Citation
+from qa.answering.decide import Decision
+from qa.answering.question import QuestionForm
+from qa.answering.retrieve import Evidence, Retrieval
 
 
-@dataclass
-class Grounded:
-    """A short answer and the evidence positions (0-based) that carry it."""
-
-    phrase: str
-    supporting: list[int]
-    score: float | None = None
-
-
-def parse_output(raw: str) -> tuple[str, list[int]]:
-    """Split model output into the answer phrase and the markers it wrote (1-based)."""
-    line = raw.strip().split("\n", 1)[0]
-    markers = [int(m) for m in _MARKER.findall(line)]
-    phrase = _MARKER.sub(" ", line)
-    phrase = _LEADING.sub("", _TRAILING.sub("", re.sub(r"\s+", " ", phrase)))
-    return phrase, markers
-
-
-def ground(raw: str, evidence: list[Evidence]) -> Grounded | None:
-    """The phrase with the evidence that contains it, or None when no evidence contains it.
-
-    A leading article the sentences do not share ("The United States" for "the U.S. and United
-    States") is dropped rather than losing the answer."""
-    phrase, markers = parse_output(raw)
-    for form in dict.fromkeys([phrase, _ARTICLE.sub("", phrase)]):
-        if not normalize(form):
-            continue
-        containing = [i for i, e in enumerate(evidence) if contains_phrase(e.text, form)]
-        if containing:
-            # Prefer the sentences the model pointed at (markers that exist and carry the
-            # phrase), then the best-ranked sentence that carries it.
-            cited = [m - 1 for m in markers if 0 < m <= len(evidence) and (m - 1) in containing]
-            chosen = list(dict.fromkeys(cited)) or containing[:1]
-            return Grounded(_exact_case(form, evidence[chosen[0]].text), chosen)
-    return None
-
-
-def _exact_case(phrase: str, sentence: str) -> str:
-    """Show the phrase as the article writes it (the model may change case or punctuation)."""
-    pattern = r"\W+".join(re.escape(w) for w in phrase.split())
-    match = re.search(rf"(?<!\w){pattern}(?!\w)", sentence, re.I)
-    return match.group(0) if match else phrase
+def answer_for(
+    form: QuestionForm, retrieval: Retrieval, decision: Decision, *, raw_output: str | None, model: str,
+    index: str, settings_hash: str,
+) -> Answer:  # fmt: skip
+    """The answer to show: the decision's text and citations, or the abstention and its reason;
+    `raw_output` and `model` say what the model wrote (None and "" when it was not asked)."""
+    answer = Answer(
+        question=form.text,
+        text=ABSTAIN_TEXT,
+        abstained=True,
+        answer_type=form.answer_type.value,
+        retrieved=[hit.chunk.id for hit in retrieval.chunks],
+        searched=[e.text for e in retrieval.evidence],
+        considered=[c.text for c in decision.candidates],
+        index=index,
+        settings_hash=settings_hash,
+        support=round(decision.support, 4),
+        answer_score=decision.score,
+        answer_logprob=None if decision.logprob is None else round(decision.logprob, 4),
+        reason=decision.reason,
+        raw_output=raw_output or "",
+        model=model,
+    )
+    if decision.kind != "abstain":
+        answer.citations = citations_for(retrieval.sentences, decision.cited)
+        shown = f"“{decision.text}”" if decision.kind == "sentence" else decision.text
+        answer.text = answer_text(shown, answer.citations)
+        answer.abstained = False
+        answer.kind = decision.kind
+    return answer
 
 
 def citations_for(evidence: list[Evidence], positions: list[int]) -> list[Citation]:

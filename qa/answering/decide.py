@@ -28,38 +28,21 @@ The policy:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from qa.answering.candidates import Candidate, compatibility, descriptions, extract, label_of, restates
-from qa.answering.cite import ground
+from qa.answering.candidates import Candidate, candidates, descriptions
+from qa.answering.ground import ground
 from qa.answering.question import AnswerType, QuestionForm
-from qa.answering.retrieve import Retrieval
+from qa.answering.rank import Judge, Weights, rank
+from qa.answering.retrieve import Evidence, Retrieval
 from qa.config import Settings
-from qa.text.normalize import contains_phrase, normalize, words
-
-# (candidate texts, bonus or None) -> the model's log-probability of each as its answer to the
-# evidence prompt; with a bonus only the best bonus + log-probability must be exact
-# (`Generator.score_continuations`).
-Judge = Callable[[list[str], list[float] | None], list[float]]
+from qa.text.normalize import contains_phrase
 
 # Candidates the model judges: the model's own phrase, then those of the best-ranked sentences.
 # 20 answers as 40 did on dev and val, with half the model calls; short-listing by the features
 # that cost nothing (repetition, type fit) instead of sentence order lost 3 of 67 dev questions.
 MAX_JUDGED = 20
-
-
-@dataclass(frozen=True)
-class Weights:
-    """How the candidate features add up. Chosen on the dev and val packs together."""
-
-    logprob: float = 0.5
-    repeated: float = 2.0
-    generated: float = 2.0
-    fit: float = 2.0
-    asked: float = 2.0
-    stated: float = 3.0  # its sentence states it in the verb argument the question asks for
 
 
 @dataclass
@@ -78,9 +61,16 @@ class Decision:
     candidates: list[Candidate] = field(default_factory=list)
 
 
+NO_EVIDENCE = "no sentence is about the question"
+OFF_QUESTION = "the sentence carrying the answer is off the question"
+UNLIKELY = "the model finds no candidate likely enough"
+
+
 @dataclass(frozen=True)
 class Policy:
-    """The settings the decision reads; defaults are those of `qa.config.Settings`."""
+    """The settings the decision reads (defaults are those of `qa.config.Settings`), and the
+    abstain gate they make: `about` and `gate` are the one home of the rule that decides
+    whether evidence can answer."""
 
     min_support: float = Settings.min_support
     min_answer_logprob: float = Settings.min_answer_logprob
@@ -91,20 +81,43 @@ class Policy:
     def from_settings(cls, settings: Settings) -> Policy:
         return cls(settings.min_support, settings.min_answer_logprob, settings.answer_mode)
 
+    def about(self, sentence: Evidence) -> bool:
+        """The sentence (with its title) carries enough of the question's key terms to answer it."""
+        return sentence.support >= self.min_support
+
+    def gate(
+        self, retrieval: Retrieval, cited: int | None = None, logprob: float | None = None,
+        waived: bool = False,
+    ) -> str | None:  # fmt: skip
+        """Why the assistant must abstain, or None. Every question passes it before the model is
+        asked (`cited` None: is any evidence sentence about the question?), and every phrase
+        once chosen (`cited`, its position in `retrieval.sentences`: is its sentence about the
+        question, and does the model find it likely enough? `waived`: a phrase its sentence
+        states in the asked verb argument, or the count a "how many" question asks for, is not
+        withheld for the model's doubt)."""
+        if cited is None:
+            return None if any(self.about(e) for e in retrieval.evidence) else NO_EVIDENCE
+        if not self.about(retrieval.sentences[cited]):
+            return OFF_QUESTION
+        if logprob is not None and logprob < self.min_answer_logprob and not waived:
+            return UNLIKELY
+        return None
+
+    def asks_model(self, form: QuestionForm, retrieval: Retrieval) -> bool:
+        """The model is asked for a phrase only when the gate lets the question through and the
+        question wants a phrase (an explanation is a sentence, a description is read off the
+        sentences' grammar)."""
+        return form.wants_phrase and self.gate(retrieval) is None
+
 
 def decide(
-    form: QuestionForm,
-    question: str,
-    retrieval: Retrieval,
-    raw_output: str | None,
-    judge: Judge | None,
-    policy: Policy,
+    form: QuestionForm, retrieval: Retrieval, raw_output: str | None, judge: Judge | None, policy: Policy
 ) -> Decision:
     """Answer, quote or abstain. `raw_output` is what the model wrote (None when it was not
     asked: no evidence, or an explanation question); `judge` scores candidate phrases."""
     evidence = retrieval.evidence
-    if not evidence or retrieval.best_support < policy.min_support:
-        return Decision("abstain", support=retrieval.best_support, reason="no sentence is about the question")
+    if (reason := policy.gate(retrieval)) is not None:
+        return Decision("abstain", support=retrieval.best_support, reason=reason)
     if form.answer_type is AnswerType.EXPLANATION:
         return _sentence_answer(retrieval, policy, "the question asks for an explanation")
     if form.answer_type is AnswerType.DESCRIPTION:
@@ -120,17 +133,11 @@ def decide(
         return _phrase(generated.phrase, generated.supporting[:1], None, None, retrieval, policy)
 
     texts = {p: sentences[p].text for p in range(len(evidence))}
+    written = None
     if generated is not None:
+        written = (generated.phrase, generated.supporting[0])
         texts.setdefault(generated.supporting[0], sentences[generated.supporting[0]].text)
-    candidates = extract(texts, question, form.slot)
-    if generated is not None:
-        _add_generated(candidates, generated.phrase, generated.supporting[0], texts, question)
-    typed = []
-    for c in candidates:
-        fit = compatibility(form, c.label, c.text)
-        if fit is not None:
-            c.fit = fit
-            typed.append(c)
+    typed = candidates(form, texts, written)
     if not typed:
         return _sentence_answer(retrieval, policy, f"no {form.answer_type.value} in the evidence")
     # A question of no answer type is typed by its grammar: "What does the plan try to protect?"
@@ -141,7 +148,7 @@ def decide(
     # The model's own phrase first, then the others in the order the evidence first names them
     # (a candidate re-cited where a later sentence states it keeps its place).
     typed = sorted(fillers or typed, key=lambda c: not c.generated)[:MAX_JUDGED]
-    ranked = rank(typed, question, evidence_texts, policy.weights, judge)
+    ranked = rank(typed, form, evidence_texts, policy.weights, judge)
     best = ranked[0]
     judged = judge is not None and policy.weights.logprob != 0
     logprob = best.features["logprob"] if judged else None
@@ -156,89 +163,17 @@ def decide(
     return decision
 
 
-def rank(
-    candidates: list[Candidate], question: str, evidence: list[str], weights: Weights,
-    judge: Judge | None = None,
-) -> list[Candidate]:  # fmt: skip
-    """Order candidates by their weighted features. A short form of a longer candidate
-    ("Biden" of "Joe Biden") is the same entity: its evidence counts for the longer form, each
-    sentence once, and the model judges the entity by its likeliest form (`Candidate.forms`).
-    The model's likelihood, the one costly feature, comes last, told what the rest already
-    gives each text so that only the winner's must be read to the end (others may show an
-    upper bound)."""
-    asked = set(words(question))
-    texts = [words(c.text) for c in candidates]
-    mentions = [
-        {i for i, sentence in enumerate(evidence) if contains_phrase(sentence, c.text)} for c in candidates
-    ]
-    groups: list[tuple[Candidate, list[int], float]] = []
-    for i, candidate in enumerate(candidates):
-        if any(_is_short_form(texts[i], other) for other in texts):
-            continue  # counted with its long form
-        group = [j for j, other in enumerate(texts) if j == i or _is_short_form(other, texts[i])]
-        candidate.features = {
-            # Each sentence naming the entity counts once, by any of its forms.
-            "repeated": sum(1.0 / (1 + k) for k in set().union(*(mentions[j] for j in group))),
-            "generated": float(any(candidates[j].generated for j in group)),
-            "fit": candidate.fit,
-            "asked": -sum(t in asked for t in texts[i]) / max(1, len(texts[i])),
-            "stated": float(any(candidates[j].fills_slot for j in group)),
-        }
-        rest = sum(getattr(weights, name) * value for name, value in candidate.features.items())
-        groups.append((candidate, group, rest))
-    if judge is not None and weights.logprob != 0:
-        bonus: dict[str, float] = {}  # per text: the most the other features give a group it is in
-        for _, group, rest in groups:
-            for j in group:
-                for text in (candidates[j].text, *candidates[j].forms):
-                    bonus[text] = max(bonus.get(text, float("-inf")), rest / weights.logprob)
-        judged = list(bonus)
-        # The early stop bounds a likelihood that is rewarded; a negative weight needs them all.
-        bounds = [bonus[t] for t in judged] if weights.logprob > 0 else None
-        logprobs = dict(zip(judged, judge(judged, bounds), strict=True))
-        for c in candidates:
-            c.logprob = max(logprobs.get(text, c.logprob) for text in (c.text, *c.forms))
-    for candidate, group, rest in groups:
-        candidate.features["logprob"] = max(candidates[j].logprob for j in group)
-        candidate.score = rest + weights.logprob * candidate.features["logprob"]
-    return sorted((c for c, _, _ in groups), key=lambda c: -c.score)
-
-
-def _add_generated(
-    candidates: list[Candidate], phrase: str, position: int, texts: dict[int, str], question: str
-) -> None:
-    """Mark the candidate the model wrote, or add its phrase with the kind it has in its sentence.
-    A phrase that only restates the question is no answer, whoever wrote it ("Which country is
-    Acme's biggest buyer?" is not answered "Acme")."""
-    if restates(question, phrase):
-        return
-    key = normalize(phrase)
-    for candidate in candidates:
-        if normalize(candidate.text) == key:
-            candidate.generated = True
-            return
-    if key:
-        candidates.append(Candidate(phrase, position, label_of(phrase, texts[position]), generated=True))
-
-
 def _phrase(
     text: str, cited: list[int], score: float | None, logprob: float | None,
     retrieval: Retrieval, policy: Policy, *, stated: bool = False,
 ) -> Decision:  # fmt: skip
-    """The phrase answers unless its sentence is off the question or the model finds it
-    unlikely; `stated` (a question of no answer type answered by a phrase its sentence states in
-    the verb argument the question asks for, see `slot_fillers`, or a "how many" question by the
-    count its sentence states) waives the model's doubt."""
+    """The phrase answers unless the gate withholds it (`stated`: see `Policy.gate`)."""
     support = retrieval.sentences[cited[0]].support
-    if support < policy.min_support:
-        return Decision(
-            "abstain", support=support, reason="the sentence carrying the answer is off the question"
-        )
-    if logprob is not None and logprob < policy.min_answer_logprob and not stated:
-        return Decision(
-            "abstain", score=score, logprob=logprob, support=support,
-            reason="the model finds no candidate likely enough",
-        )  # fmt: skip
+    reason = policy.gate(retrieval, cited[0], logprob, waived=stated)
+    if reason == OFF_QUESTION:
+        return Decision("abstain", support=support, reason=reason)
+    if reason is not None:
+        return Decision("abstain", score=score, logprob=logprob, support=support, reason=reason)
     return Decision("phrase", text, cited, score, logprob, support)
 
 
@@ -247,9 +182,7 @@ def _description(name: str, retrieval: Retrieval, policy: Policy) -> Decision:
     longest description, `descriptions`), else the best sentence naming it, quoted. Grammar, not
     the model, reads it: a small model asked "Who is Ana Ruiz?" names another person."""
     evidence = retrieval.evidence
-    about = [
-        p for p, e in enumerate(evidence) if e.support >= policy.min_support and contains_phrase(e.text, name)
-    ]
+    about = [p for p, e in enumerate(evidence) if policy.about(e) and contains_phrase(e.text, name)]
     found = descriptions([evidence[p].text for p in about], name)
     for position, phrases in zip(about, found, strict=True):
         if phrases:
@@ -265,14 +198,6 @@ def _description(name: str, retrieval: Retrieval, policy: Policy) -> Decision:
 def _sentence_answer(retrieval: Retrieval, policy: Policy, reason: str) -> Decision:
     """The best-ranked evidence sentence that is about the question answers it, quoted."""
     for position, e in enumerate(retrieval.evidence):
-        if e.support >= policy.min_support:
+        if policy.about(e):
             return Decision("sentence", e.text, [position], support=e.support, reason=reason)
-    return Decision("abstain", support=retrieval.best_support, reason="no sentence is about the question")
-
-
-def _is_short_form(short: list[str], full: list[str]) -> bool:
-    """`short` ends the name `full`: a surname ("Solberg" of "Mira Solberg"), a name without its
-    title ("Mira Solberg" of "Mayor Mira Solberg"). A pair ("Nevada and Oregon") is no long form."""
-    if not short or len(short) >= len(full) or len(full) > 6 or "and" in full:
-        return False
-    return full[-len(short) :] == short
+    return Decision("abstain", support=retrieval.best_support, reason=NO_EVIDENCE)

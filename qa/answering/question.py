@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from qa.text.gazetteer import countries_named, country_names
 from qa.text.nlp import negated, objects, parse, subjects
+from qa.text.normalize import normalize, words
 
 
 class AnswerType(StrEnum):
@@ -109,13 +111,19 @@ class Slot:
 
 @dataclass(frozen=True)
 class QuestionForm:
-    """The answer type a question asks for, the noun it names as its focus (if any), and the
-    verb argument it asks for (if its grammar says)."""
+    """A question, understood once: the answer type it asks for, the noun it names as its focus
+    (if any), the verb argument it asks for (if its grammar says), and what it already says, so
+    that no later step parses it again."""
 
     answer_type: AnswerType
     focus: str | None = None
     wh: str | None = None
     slot: Slot | None = None
+    text: str = ""
+    words: frozenset[str] = frozenset()  # its normalised words
+    named: frozenset[str] = frozenset()  # every name of the countries it names ("US": "united states", ...)
+    # The words of the alternatives it offers: nouns coordinated by "or" ("France or Spain").
+    offered: frozenset[str] = frozenset()
 
     @property
     def wants_phrase(self) -> bool:
@@ -187,15 +195,36 @@ def _focus(tokens: list) -> str | None:  # tokens: spacy Tokens after the wh-wor
 
 
 def classify(question: str) -> QuestionForm:
-    """Answer type of `question` from its wh-word and the noun that wh-word governs, and the
-    verb argument it asks for."""
-    (doc,) = parse([question.strip()])
+    """Answer type of `question` from its wh-word and the noun that wh-word governs, the verb
+    argument it asks for, and what it already says (one parse)."""
+    text = question.strip()
+    (doc,) = parse([text])
+    said = dict(text=text, words=frozenset(words(text)), named=_countries(text), offered=_offered(doc))
     name = _described(doc)
     if name is not None:
         wh = next(t.lower_ for t in doc if not t.is_punct)
-        return QuestionForm(AnswerType.DESCRIPTION, focus=name, wh=wh)
-    form = _answer_type(question, doc)
-    return replace(form, slot=asked_slot(doc, counting=form.wh == "how many"))
+        return QuestionForm(AnswerType.DESCRIPTION, focus=name, wh=wh, **said)
+    form = _answer_type(text, doc)
+    return replace(form, slot=asked_slot(doc, counting=form.wh == "how many"), **said)
+
+
+def _countries(text: str) -> frozenset[str]:
+    """Every name of the countries the question names, by any of their names or demonyms: a
+    candidate that is one of them only restates the question."""
+    return frozenset(normalize(name) for country in countries_named(text) for name in country_names(country))
+
+
+def _offered(doc) -> frozenset[str]:  # doc: spacy Doc of the question
+    """The words of the alternatives the question offers: nouns coordinated by "or" ("the game
+    between Ada and Bo" names the teams of a game, it offers no choice)."""
+    heads = []
+    for token in doc:
+        if any(c.dep_ == "cc" and c.lower_ == "or" for c in token.children):
+            heads += [token, *token.conjuncts]
+    return frozenset(
+        w for head in heads if head.pos_ in ("NOUN", "PROPN")
+        for t in (*[c for c in head.lefts if c.dep_ == "compound"], head) for w in words(t.text)
+    )  # fmt: skip
 
 
 def _described(doc) -> str | None:  # doc: spacy Doc of the question -> the name, or None
