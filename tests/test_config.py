@@ -104,3 +104,25 @@ def test_a_login_without_a_colon_is_refused_without_echoing_it() -> None:
         parse_users(["hunter2"], None)
     assert "hunter2" not in str(error.value) and "USER:PASSWORD" in str(error.value)
     assert parse_users(["ed:pa:ss"], None) == [("ed", "pa:ss")]
+
+
+def test_the_configuration_page_is_the_settings_object() -> None:
+    """docs/configuration.md cannot drift: it is what `qa settings --markdown` writes."""
+    from qa.config import settings_markdown
+
+    page = (PROJECT_ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    regenerate = "python -m qa settings --markdown > docs/configuration.md"
+    assert page == settings_markdown(), f"regenerate it: {regenerate}"
+    for name in Settings.model_fields:
+        assert f"`QA_{name.upper()}`" in page
+
+
+def test_qa_settings_shows_the_values_in_effect(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from qa.cli import main
+
+    monkeypatch.setenv("QA_TOP_K", "7")
+    assert main(["settings"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "QA_TOP_K=7\t(set)" in lines and "QA_MIN_SUPPORT=0.15\t(default)" in lines

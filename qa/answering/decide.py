@@ -36,7 +36,7 @@ from qa.answering.ground import ground
 from qa.answering.question import AnswerType, QuestionForm
 from qa.answering.rank import Judge, Weights, rank
 from qa.answering.retrieve import Evidence, Retrieval
-from qa.config import Settings
+from qa.config import Settings, default_of
 from qa.text.normalize import contains_phrase
 
 # Candidates the model judges: the model's own phrase, then those of the best-ranked sentences.
@@ -72,9 +72,9 @@ class Policy:
     abstain gate they make: `about` and `gate` are the one home of the rule that decides
     whether evidence can answer."""
 
-    min_support: float = Settings.min_support
-    min_answer_logprob: float = Settings.min_answer_logprob
-    answer_mode: str = Settings.answer_mode  # "choose" or "generate" (keep the model's phrase only)
+    min_support: float = default_of("min_support")  # type: ignore[assignment]
+    min_answer_logprob: float = default_of("min_answer_logprob")  # type: ignore[assignment]
+    answer_mode: str = default_of("answer_mode")  # type: ignore[assignment] - "choose" or "generate"
     weights: Weights = Weights()
 
     @classmethod
