@@ -72,12 +72,18 @@ def test_answers_through_the_server_match_the_in_process_model(settings: Setting
 def test_candidates_are_scored_by_the_server_as_in_process(server_url: str) -> None:
     prompt = "The mayor of Riverton, Ana Ortiz, opened the bridge.\nQuestion: Who is the mayor?\nAnswer:"
     candidates = ["Ana Ortiz", "the bridge"]
-    there = RemoteGenerator(server_url).score_continuations(prompt, candidates)
+    there = RemoteGenerator(server_url + "/v1/").score_continuations(prompt, candidates)  # the usual form
     here = Generator().score_continuations(prompt, candidates)
     assert there == pytest.approx(here, abs=0.05)
     assert there[0] > there[1]
 
 
 def test_an_unreachable_server_is_a_start_up_error_naming_the_setting(settings: Settings) -> None:
-    with pytest.raises(SettingsError, match="QA_LLM_URL=http://127.0.0.1:9"):
+    with pytest.raises(SettingsError, match="QA_LLM_URL=http://127.0.0.1:9 \\(tried GET http://127.0.0.1:9/v1/models"):
         Assistant(settings=settings.replace(llm_url="http://127.0.0.1:9"))
+
+
+def test_a_server_address_with_v1_is_the_same_server(server_url: str) -> None:
+    assert RemoteGenerator(server_url + "/v1").url == RemoteGenerator(server_url).url == server_url
+    with pytest.raises(SettingsError, match=f"tried GET {server_url}/v2/v1/models"):
+        RemoteGenerator(server_url + "/v2")

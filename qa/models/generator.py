@@ -147,14 +147,17 @@ class RemoteGenerator:
     def __init__(self, url: str, timeout: float = 120.0):
         import httpx
 
-        self.url = url.rstrip("/")
+        # Both forms servers document: "http://host:port" and "http://host:port/v1".
+        self.url = url.rstrip("/").removesuffix("/v1")
         self.client = httpx.Client(base_url=self.url, timeout=timeout)
         try:
             response = self.client.get("/v1/models", timeout=10)
             response.raise_for_status()
             models = response.json().get("data") or [{}]
         except (httpx.HTTPError, ValueError) as exc:
-            raise SettingsError(f"Cannot use the model server at QA_LLM_URL={url}: {exc}") from exc
+            raise SettingsError(
+                f"Cannot use the model server at QA_LLM_URL={url} (tried GET {self.url}/v1/models): {exc}"
+            ) from exc
         self.model = models[0].get("id", "")
         self.name = f"{Path(self.model).name or 'model'} at {self.url}"
 
