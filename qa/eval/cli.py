@@ -21,7 +21,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--pack", type=Path, default=None, help="a pack folder to benchmark on")
     bench.add_argument("--out", type=Path, default=Path("reports/bench.json"))
     bench.add_argument("--sizes", default="10000,100000,1000000", help="synthetic index sizes")
-    bench.add_argument("--scale", default=None, help="index sizes N,N,... built from --pack (see README)")
+    bench.add_argument("--scale", default=None, help="index sizes N,N,... from --pack")
     bench.add_argument("--recall", type=Path, nargs="+", default=None, metavar="PACK",
                        help="IVF recall@10 vs exact search on the packs' passages and questions")  # fmt: skip
     bench.add_argument("--soak", action="store_true", help="concurrent API clients against the app")

@@ -5,7 +5,7 @@ one extra rule: an answer over 40 words counts as wrong, so listing many names n
 
 Citation precision and recall follow ALCE (Gao et al. 2023) with an offline lexical judge in
 place of an NLI model: a set of sentences *supports* an answer when it contains the answer
-phrase and at least half of the question's content words (titles included). See README.
+phrase and at least half of the question's content words (titles included). See docs/evaluation.md.
 """
 
 from __future__ import annotations

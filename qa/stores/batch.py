@@ -146,8 +146,8 @@ def encode_sentences(embedder: TextEncoder, articles: list[Article], progress: b
     """float16 (n, 2, dim): each sentence alone and read with its title ("He said..." often
     needs the headline), in article order, as segments store them. The titled vector is the
     normalised sum of the sentence's vector and its title's, not an encoding of "title.
-    sentence": one encoding per sentence instead of two, and it ranks evidence as well (README,
-    "Measured")."""
+    sentence": one encoding per sentence instead of two, and it ranks evidence as well
+    (docs/experiments.md, "Faster answers")."""
     plain = [a.sentence(i) for a in articles for i in range(len(a.sentences))]
     titles = list(dict.fromkeys(a.title for a in articles))
     encoded = embedder.encode(plain + titles, progress=progress)

@@ -5,7 +5,7 @@ grows linearly (~140 ms at 1M). Beyond `EXACT_LIMIT` an inverted file (IVF, ~4·
 k-means lists, a sixteenth of them searched, vectors stored as float16 to halve the memory of
 a large index) keeps search in milliseconds; its
 recall@10 against exact search on real passages and questions is measured by
-`python -m qa bench --recall PACK...` (0.97 on the dev and val packs, see README).
+`python -m qa bench --recall PACK...` (0.97 on the dev and val packs, see docs/results.md).
 Row i is chunk i in both, so the rest of the index does not care which one it holds.
 """
 
