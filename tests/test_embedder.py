@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import onnx_encoder
+from qa.models import onnx_encoder
 from qa.config import PROJECT_ROOT
 from qa.models.embedder import Embedder, default_embedder_path
 
@@ -32,7 +32,8 @@ def test_onnx_vectors_agree_with_torch(embedder: Embedder) -> None:
     onnx, torch = embedder.encode(TEXTS), reference.encode(TEXTS)
     assert onnx.shape == torch.shape == (len(TEXTS), 384)
     cosines = (onnx * torch).sum(axis=1)
-    assert cosines.mean() >= 0.99 and cosines.min() >= 0.97
+    # int8 kernels differ by CPU: mean 0.993 where it has AVX-512 VNNI, 0.988 on an AVX2-only one.
+    assert cosines.mean() >= 0.98 and cosines.min() >= 0.97
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-4)
     # Activations are quantised per batch, so a text's vector depends on its batch only
     # within the same rounding.

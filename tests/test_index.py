@@ -287,7 +287,7 @@ def test_delete_by_source_and_compaction_keep_search_consistent(
     them, reusing the stored vectors (nothing is embedded again)."""
     import numpy as np
 
-    from qa import index as index_module
+    from qa.stores.local import index as index_module
 
     store = IndexStore(tmp_path, "news")
     _ingest(store, [corpus_dir], embedder)
@@ -393,7 +393,7 @@ def test_the_stored_lexical_index_matches_one_built_from_the_passages(
 ) -> None:
     """BM25 is saved with each segment, so a load does not re-tokenise; a damaged one is refused."""
     from qa.stores.local.lexical import LexicalIndex
-    from qa.stores.local.segment import embedding_text
+    from qa.stores.batch import embedding_text
     from qa.text.terms import terms
 
     store = IndexStore(tmp_path, "news")
@@ -431,7 +431,7 @@ def test_a_large_segment_switches_to_ivf_and_stays_consistent(
     chunks, answers come from it, and compaction carries every vector over."""
     import numpy as np
 
-    from qa import vectors
+    from qa.stores.local import vectors
     from qa.answering.retrieve import Retriever
 
     monkeypatch.setattr(vectors, "EXACT_LIMIT", 3)
