@@ -109,9 +109,13 @@ def _write(args: argparse.Namespace, settings: Settings, result: ReadResult, enc
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from qa.answering.assistant import ask
+    from qa.answering.assistant import get_assistant
 
-    answer = ask(args.question, index=args.index, since=args.since, top_k=args.top_k)
+    assistant = get_assistant(index=args.index, top_k=args.top_k)
+    if assistant.settings.llm_url:  # say how a model server is used (QA_ANSWER_MODE)
+        print(f"# {assistant.generator.name}: answer mode {assistant.answer_mode} "
+              f"({assistant.answer_mode_reason})", file=sys.stderr)  # fmt: skip
+    answer = assistant.ask(args.question, since=args.since)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -133,11 +133,12 @@ class Settings(BaseSettings):
         default_factory=default_threads, ge=1, le=512, description="Threads for the model and embedder."
     )
     max_answer_tokens: int = Field(12, ge=1, le=512, description="The longest phrase the model writes.")
-    answer_mode: Literal["choose", "generate"] = Field(
-        "choose",
+    answer_mode: Literal["auto", "choose", "generate"] = Field(
+        "auto",
         description="`choose`: rank the evidence's names, numbers and quotes and the model's own "
         "phrase by the model's likelihood (best for small base models); `generate`: keep the "
-        "model's phrase.",
+        "model's phrase; `auto`: `choose`, except with a model server that does not return prompt "
+        "log-probabilities (echo + logprobs) about as fast as a completion: `generate`.",
     )
     chunk_chars: int = Field(
         1200, ge=100, le=100_000, description="Passages are packed from sentences up to about this size."

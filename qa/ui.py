@@ -87,10 +87,11 @@ def context_html(answer: Answer) -> str:
 
 
 def index_stats(assistant: Assistant) -> str:
-    index = assistant.index
+    index, settings = assistant.index, assistant.settings
+    model = assistant.generator.name if settings.llm_url else settings.model_path or "Gemma 3 270M (packaged)"
     return (
         f"**{index.name}**: {len(index.articles)} articles, {index.sentence_count} sentences, "
-        f"{index.chunk_count} passages · model `{assistant.settings.model_path or 'Gemma 3 270M (packaged)'}`"
+        f"{index.chunk_count} passages · model `{model}` · answer mode `{assistant.answer_mode}`"
     )
 
 

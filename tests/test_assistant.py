@@ -180,3 +180,8 @@ def test_a_windows_1252_article_is_cited_with_exact_offsets(tmp_path, embedder) 
     (citation,) = answer.citations
     assert raw.decode("cp1252")[citation.start : citation.end] == citation.sentence
     assert citation.sentence.startswith("The mayor\u2019s \u201charbour plan\u201d")
+
+
+def test_an_in_process_model_answers_in_choose_mode(assistant: Assistant) -> None:
+    assert assistant.settings.answer_mode == "auto" and assistant.answer_mode == "choose"
+    assert assistant.ask(SEED_QUESTION).answer_mode == "choose"

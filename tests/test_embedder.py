@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.models import onnx_encoder
 from qa.config import PROJECT_ROOT
+from qa.models import onnx_encoder
 from qa.models.embedder import Embedder, default_embedder_path
 
 TEXTS = [

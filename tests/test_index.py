@@ -392,8 +392,8 @@ def test_the_stored_lexical_index_matches_one_built_from_the_passages(
     tmp_path: Path, corpus_dir: Path, embedder: Embedder
 ) -> None:
     """BM25 is saved with each segment, so a load does not re-tokenise; a damaged one is refused."""
-    from qa.stores.local.lexical import LexicalIndex
     from qa.stores.batch import embedding_text
+    from qa.stores.local.lexical import LexicalIndex
     from qa.text.terms import terms
 
     store = IndexStore(tmp_path, "news")
@@ -431,8 +431,8 @@ def test_a_large_segment_switches_to_ivf_and_stays_consistent(
     chunks, answers come from it, and compaction carries every vector over."""
     import numpy as np
 
-    from qa.stores.local import vectors
     from qa.answering.retrieve import Retriever
+    from qa.stores.local import vectors
 
     monkeypatch.setattr(vectors, "EXACT_LIMIT", 3)
     store = IndexStore(tmp_path, "news")

@@ -3,6 +3,7 @@ the packaged model, on a loopback port, against the same model in-process."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -87,3 +88,23 @@ def test_a_server_address_with_v1_is_the_same_server(server_url: str) -> None:
     assert RemoteGenerator(server_url + "/v1").url == RemoteGenerator(server_url).url == server_url
     with pytest.raises(SettingsError, match=f"tried GET {server_url}/v2/v1/models"):
         RemoteGenerator(server_url + "/v2")
+
+
+def test_default_settings_pick_the_mode_the_server_can_serve(settings: Settings, server_url: str) -> None:
+    """llama_cpp.server scores prompts far slower than it completes them: `auto` generates."""
+    for url in (server_url, server_url + "/v1"):
+        remote = Assistant(settings=settings.replace(llm_url=url))
+        assert remote.settings.answer_mode == "auto" and remote.answer_mode == "generate", remote.answer_mode_reason
+        assert "score a short prompt" in remote.answer_mode_reason
+        answer = remote.ask(QUESTIONS[0])
+        assert not answer.abstained and "Wang Wenbin" in answer.text and answer.answer_mode == "generate"
+    with pytest.raises(SettingsError, match="QA_ANSWER_MODE=choose needs .* Set QA_ANSWER_MODE=generate"):
+        Assistant(settings=settings.replace(llm_url=server_url, answer_mode="choose"))
+
+
+def test_qa_ask_says_which_mode_the_server_is_used_in(settings: Settings, server_url: str) -> None:
+    env = {**os.environ, "QA_LLM_URL": server_url + "/v1", "QA_INDEX_DIR": str(settings.index_dir)}
+    command = [sys.executable, "-m", "qa", "ask", QUESTIONS[0]]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "answer mode generate" in run.stderr and "Wang Wenbin" in run.stdout

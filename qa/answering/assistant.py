@@ -16,12 +16,12 @@ from pathlib import Path
 
 from qa.answering.answer import Answer
 from qa.answering.cite import answer_for
-from qa.answering.decide import Policy, decide
+from qa.answering.decide import AnswerMode, Policy, decide
 from qa.answering.prompts import PromptLibrary
 from qa.answering.question import classify
 from qa.answering.retrieve import Retrieval, Retriever
 from qa.config import MAX_QUESTION_CHARS, Settings
-from qa.errors import InvalidQuestion
+from qa.errors import InvalidQuestion, SettingsError
 from qa.ingest.readers import ReadResult, read_paths
 from qa.models.embedder import Embedder
 from qa.models.generator import Generator, RemoteGenerator
@@ -73,9 +73,42 @@ class Assistant:
         self.prompts = PromptLibrary(self.settings.prompts_dir)
         self._reload_lock = threading.Lock()
         self.embedder = Embedder.from_settings(self.settings)
-        if self.settings.llm_url:
-            self.generator  # noqa: B018 - an unreachable server is a start-up error, not a first-question one
+        self._scoring_problems: dict[str, str | None] = {}  # model server -> why it cannot score
+        # A model server is checked at start-up (reachable, and what it can do), not on a question.
+        self.answer_mode  # noqa: B018
         self._load_index()
+
+    @property
+    def answer_mode(self) -> AnswerMode:
+        """`choose` or `generate`: how the model's answer is taken (`QA_ANSWER_MODE`)."""
+        return self._answer_mode()[0]
+
+    @property
+    def answer_mode_reason(self) -> str:
+        return self._answer_mode()[1]
+
+    def _answer_mode(self) -> tuple[AnswerMode, str]:
+        """The answer mode in use and why: `auto` is `choose`, unless a model server cannot
+        score candidates (`RemoteGenerator.scoring_problem`, asked once per server); `choose`
+        set for such a server is a start-up error that names the setting and the alternative."""
+        s = self.settings
+        if not s.llm_url:
+            return ("generate", "set") if s.answer_mode == "generate" else ("choose", "in-process model")
+        server = self.generator
+        if s.answer_mode == "generate":
+            return "generate", "set"
+        assert isinstance(server, RemoteGenerator)
+        if s.llm_url not in self._scoring_problems:
+            self._scoring_problems[s.llm_url] = server.scoring_problem()
+        problem = self._scoring_problems[s.llm_url]
+        if problem is None:
+            return "choose", f"{server.name} returns prompt log-probabilities"
+        if s.answer_mode == "choose":
+            raise SettingsError(
+                f"QA_ANSWER_MODE=choose needs a model server that scores prompts (echo + logprobs), and "
+                f"the one at QA_LLM_URL={s.llm_url} {problem}. Set QA_ANSWER_MODE=generate, or unset it."
+            )
+        return "generate", f"the model server {problem}"
 
     @cached_property
     def generator(self) -> Generator | RemoteGenerator:
@@ -164,7 +197,8 @@ class Assistant:
         retrieval = self.retrieve(question, history, top_k, since)
         retrieved_at = time.perf_counter()
         s = self.settings
-        policy = Policy.from_settings(s)
+        mode = self.answer_mode
+        policy = Policy.from_settings(s, mode)
         raw, judge = None, None
         if policy.asks_model(form, retrieval):
             prompt = self.prompts.render("answer", question=question, evidence=retrieval.evidence)
@@ -177,7 +211,7 @@ class Assistant:
         decision = decide(form, retrieval, raw, judge, policy)
         answer = answer_for(
             form, retrieval, decision, raw_output=raw, model=self.generator.name if raw is not None else "",
-            index=s.index, settings_hash=s.fingerprint(),
+            index=s.index, settings_hash=s.fingerprint(), answer_mode=mode,
         )  # fmt: skip
         finished = time.perf_counter()
         answer.timings = {

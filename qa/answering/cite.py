@@ -13,7 +13,7 @@ from qa.answering.retrieve import Evidence, Retrieval
 
 def answer_for(
     form: QuestionForm, retrieval: Retrieval, decision: Decision, *, raw_output: str | None, model: str,
-    index: str, settings_hash: str,
+    index: str, settings_hash: str, answer_mode: str = "choose",
 ) -> Answer:  # fmt: skip
     """The answer to show: the decision's text and citations, or the abstention and its reason;
     `raw_output` and `model` say what the model wrote (None and "" when it was not asked)."""
@@ -33,6 +33,7 @@ def answer_for(
         reason=decision.reason,
         raw_output=raw_output or "",
         model=model,
+        answer_mode=answer_mode,
     )
     if decision.kind != "abstain":
         answer.citations = citations_for(retrieval.sentences, decision.cited)

@@ -61,6 +61,7 @@ class Decision:
     candidates: list[Candidate] = field(default_factory=list)
 
 
+AnswerMode = Literal["choose", "generate"]
 NO_EVIDENCE = "no sentence is about the question"
 OFF_QUESTION = "the sentence carrying the answer is off the question"
 UNLIKELY = "the model finds no candidate likely enough"
@@ -74,12 +75,14 @@ class Policy:
 
     min_support: float = default_of("min_support")  # type: ignore[assignment]
     min_answer_logprob: float = default_of("min_answer_logprob")  # type: ignore[assignment]
-    answer_mode: str = default_of("answer_mode")  # type: ignore[assignment] - "choose" or "generate"
+    answer_mode: AnswerMode = "choose"  # "generate": keep the model's phrase only
     weights: Weights = Weights()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Policy:
-        return cls(settings.min_support, settings.min_answer_logprob, settings.answer_mode)
+    def from_settings(cls, settings: Settings, answer_mode: AnswerMode | None = None) -> Policy:
+        """`answer_mode`: the mode in use (`Assistant.answer_mode`), which `auto` leaves to the model."""
+        mode = answer_mode or ("choose" if settings.answer_mode == "auto" else settings.answer_mode)
+        return cls(settings.min_support, settings.min_answer_logprob, mode)
 
     def about(self, sentence: Evidence) -> bool:
         """The sentence (with its title) carries enough of the question's key terms to answer it."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,6 +161,32 @@ class RemoteGenerator:
             ) from exc
         self.model = models[0].get("id", "")
         self.name = f"{Path(self.model).name or 'model'} at {self.url}"
+
+    def scoring_problem(self, prompt: str = "Question: Who?\nAnswer:") -> str | None:
+        """Why this server cannot score candidates fast enough for `choose` mode, or None.
+        One-token completions of a short prompt, timed: plain, then with `echo` + `logprobs`
+        (what scoring needs). A server that refuses the second, answers without prompt
+        log-probabilities, or takes much longer for it (llama_cpp.server sorts the whole
+        vocabulary in Python for every prompt token) is no judge: a question scores about 20
+        candidates after a prompt of ~300 tokens."""
+        body = {"prompt": prompt, "max_tokens": 1, "temperature": 0.0}
+        try:
+            plain = float("inf")
+            for _ in range(2):  # the first request to a server may pay for its warm-up
+                started = time.perf_counter()
+                self._post(body)
+                plain = min(plain, time.perf_counter() - started)
+            started = time.perf_counter()
+            echoed = self._post({**body, "echo": True, "logprobs": 1})
+            scored = time.perf_counter() - started
+            logprobs = (echoed["choices"][0].get("logprobs") or {}).get("token_logprobs") or []
+        except (ModelError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            return f"does not return prompt log-probabilities ({exc})"
+        if len(logprobs) < 2:
+            return "returned no prompt log-probabilities"
+        if scored > 3 * plain + 0.2:
+            return f"takes {scored:.1f} s to score a short prompt ({plain:.1f} s to complete it)"
+        return None
 
     def _post(self, body: dict) -> dict:
         import httpx
