@@ -94,7 +94,8 @@ def test_default_settings_pick_the_mode_the_server_can_serve(settings: Settings,
     """llama_cpp.server scores prompts far slower than it completes them: `auto` generates."""
     for url in (server_url, server_url + "/v1"):
         remote = Assistant(settings=settings.replace(llm_url=url))
-        assert remote.settings.answer_mode == "auto" and remote.answer_mode == "generate", remote.answer_mode_reason
+        assert remote.settings.answer_mode == "auto"
+        assert remote.answer_mode == "generate", remote.answer_mode_reason
         assert "score a short prompt" in remote.answer_mode_reason
         answer = remote.ask(QUESTIONS[0])
         assert not answer.abstained and "Wang Wenbin" in answer.text and answer.answer_mode == "generate"
