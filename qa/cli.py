@@ -165,13 +165,13 @@ def _indexes(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> int:
-    from qa.config import Settings, settings_markdown, variable
+    from qa.config import Settings, environment_name, settings_markdown, variable
 
     if args.markdown:
         print(settings_markdown(), end="")
         return 0
     settings = Settings.from_env()
     for name in type(settings).model_fields:
-        source = "set" if os.environ.get(variable(name), "").strip() else "default"
+        source = "set" if environment_name(name) else "default"
         print(f"{variable(name)}={getattr(settings, name)}\t({source})")
     return 0

@@ -19,7 +19,12 @@ from typing import Any, Literal
 
 from annotated_types import Ge, Le
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from qa.errors import SettingsError
 
@@ -166,23 +171,22 @@ class Settings(BaseSettings):
         "packs together; -1e9 disables it.",
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:  # fmt: skip
+        """Explicit options, then `QA_*` variables (trimmed; blank = unset); no .env or secrets files."""
+        return init_settings, _TrimmedEnvironment(settings_cls)
+
     @model_validator(mode="before")
     @classmethod
-    def _blank_is_unset(cls, values: Any) -> Any:
-        """Values are trimmed and a blank one means "the default"; a path given for a text
-        setting (`model_path=Path(...)`) is its text."""
+    def _paths_as_text(cls, values: Any) -> Any:
+        """A path given for a text setting (`model_path=Path(...)`) is its text."""
         if not isinstance(values, dict):
             return values
-        cleaned = {}
-        for name, value in values.items():
-            if isinstance(value, os.PathLike):
-                value = os.fspath(value)
-            if isinstance(value, str):
-                value = value.strip()
-                if not value:
-                    continue
-            cleaned[name] = value
-        return cleaned
+        return {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in values.items()}
 
     @field_validator("index_dir", "prompts_dir", "seeds_dir", "cache_dir", "qdrant_path")
     @classmethod
@@ -195,8 +199,9 @@ class Settings(BaseSettings):
         A bad value raises `SettingsError` naming the variable, the value and what is allowed."""
         names = set(cls.model_fields)
         unknown = sorted(
-            key for key in os.environ
-            if key.startswith(PREFIX) and key[len(PREFIX):].lower() not in names and key not in APP_VARIABLES
+            key for key in os.environ  # read case-insensitively, as pydantic-settings reads them
+            if key.upper().startswith(PREFIX) and key[len(PREFIX):].lower() not in names
+            and key.upper() not in APP_VARIABLES
         )  # fmt: skip
         if unknown:
             known = ", ".join(variable(n) for n in sorted(names))
@@ -245,8 +250,26 @@ def _error(exc: ValidationError, given: dict[str, object], from_environment: boo
     if name in given or not from_environment:
         where, value = name, given.get(name)
     else:
-        where, value = variable(name), (os.environ.get(variable(name)) or "").strip()
+        where = environment_name(name) or variable(name)
+        value = os.environ.get(where, "").strip()
     return SettingsError(f"{where}={value!r} is not valid: expected {allowed(name)}")
+
+
+def environment_name(name: str) -> str | None:
+    """The variable that sets `name` in this environment (names are read in any case), if any."""
+    found = (key for key, value in os.environ.items() if key.upper() == variable(name) and value.strip())
+    return next(found, None)
+
+
+class _TrimmedEnvironment(EnvSettingsSource):
+    """`QA_*` variables with surrounding spaces trimmed; a blank one means "the default"."""
+
+    def __call__(self) -> dict[str, Any]:
+        values = super().__call__()
+        return {
+            k: v.strip() if isinstance(v, str) else v for k, v in values.items()
+            if not (isinstance(v, str) and not v.strip())
+        }  # fmt: skip
 
 
 def allowed(name: str) -> str:

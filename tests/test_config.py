@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from qa.config import PROJECT_ROOT, Settings
+from qa.config import PROJECT_ROOT, Settings, default_index_dir
 from qa.errors import SettingsError
 
 BAD_VALUES = [
@@ -18,7 +18,7 @@ BAD_VALUES = [
     ("QA_MIN_SUPPORT", "1.5", "a number from 0.0 to 1.0"),
     ("QA_MIN_ANSWER_LOGPROB", "high", "a number"),
     ("QA_MIN_ANSWER_LOGPROB", "1", "a number from -1000000000000.0 to 0.0"),
-    ("QA_ANSWER_MODE", "bogus", "one of 'choose', 'generate'"),
+    ("QA_ANSWER_MODE", "bogus", "one of 'auto', 'choose', 'generate'"),
 ]
 
 
@@ -94,7 +94,14 @@ def test_paths_nan_and_blank_values(monkeypatch: pytest.MonkeyPatch, tmp_path) -
         Settings.from_env()
     monkeypatch.delenv("QA_MIN_ANSWER_LOGPROB")
     monkeypatch.setenv("QA_INDEX_DIR", "   ")
-    assert Settings.from_env().index_dir == Settings().index_dir
+    assert Settings.from_env().index_dir == default_index_dir()  # blank: the default
+    # In code a blank value is a value (an index named "" is refused where it is opened).
+    assert Settings.from_env(index="").index == ""
+    monkeypatch.setenv("qa_top_k", "7")  # variables are read in any case, as pydantic-settings does
+    assert Settings.from_env().top_k == 7
+    monkeypatch.setenv("qa_top_k", "x")
+    with pytest.raises(SettingsError, match="qa_top_k='x' is not valid"):
+        Settings.from_env()
 
 
 def test_a_login_without_a_colon_is_refused_without_echoing_it() -> None:
