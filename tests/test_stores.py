@@ -13,7 +13,6 @@ from qa.errors import IndexUnavailable, SettingsError
 from qa.ingest.readers import read_paths
 from qa.models.embedder import Embedder
 from qa.stores import IngestReport, add_articles, open_store
-from qa.text.dates import published_on
 from qa.text.terms import terms
 from tests.conftest import STORES, store_settings
 
@@ -206,27 +205,3 @@ def test_a_qdrant_delete_that_fails_midway_is_finished_by_the_next_write(
     counts = store.read_manifest()["counts"]
     assert counts["articles"] == 3
     assert counts["chunks"] == store.client.count(store.passages, exact=True).count  # no orphans left
-
-
-@pytest.mark.parametrize(
-    ("written", "day"),
-    [
-        ("2026-02-01", date(2026, 2, 1)),
-        ("2026-02-01T23:30:00Z", date(2026, 2, 1)),
-        ("2026-02-01 (updated)", date(2026, 2, 1)),
-        ("2026-02-01T08:00:00Z[UTC]", date(2026, 2, 1)),
-        ("2026/02/01", date(2026, 2, 1)),
-        ("Sun, 01 Feb 2026 08:00:00 GMT", date(2026, 2, 1)),
-        ("February 1, 2026", date(2026, 2, 1)),
-        ("1 Feb 2026", date(2026, 2, 1)),
-        ("Feb 1 2026 10:00 PST", date(2026, 2, 1)),
-        ("01/02/2026", None),  # January 2 or February 1?
-        ("February 2026", None),  # no day: not a day
-        ("Feb 1", None),  # no year
-        ("2026", None),
-        ("yesterday", None),
-        ("", None),
-    ],
-)
-def test_publication_days_are_read_in_the_forms_feeds_write(written: str, day: date | None) -> None:
-    assert published_on(written) == day
