@@ -9,6 +9,11 @@ from qa.text.sentences import split_sentences
 from tests.helpers import retrieval_of, texts_of
 
 
+def _phrases(question: str, text: str) -> list[str]:
+    """The candidates of `text`, a sentence or a few, for `question`."""
+    return [c.text for c in extract(texts_of(retrieval_of(text)), classify(question))]
+
+
 def _typed(question: str, retrieval: Retrieval) -> list[str]:
     form = classify(question)
     return [c.text for c in extract(texts_of(retrieval), form) if compatibility(form, c.label, c.text)]
@@ -45,8 +50,10 @@ def test_a_demonym_answers_a_country_question_with_the_country() -> None:
 
 
 def test_pairs_of_names_are_candidates_as_well_as_each_name() -> None:
-    r = retrieval_of("Two bakeries in Nevada and Oregon shared the pastry award.")
-    texts = [c.text for c in extract(texts_of(r), classify("Which two states had the winning bakeries?"))]
+    texts = _phrases(
+        "Which two states had the winning bakeries?",
+        "Two bakeries in Nevada and Oregon shared the pastry award.",
+    )
     assert {"Nevada and Oregon", "Nevada", "Oregon"} <= set(texts)
 
 
@@ -68,8 +75,10 @@ def test_a_country_the_question_names_by_abbreviation_or_demonym_is_no_candidate
 
 
 def test_a_name_made_of_a_named_country_s_words_stays_a_candidate() -> None:
-    r = retrieval_of("United cut its flights from the United States to Canada on Monday.")
-    texts = [c.text for c in extract(texts_of(r), classify("Which US airline cut flights?"))]
+    texts = _phrases(
+        "Which US airline cut flights?",
+        "United cut its flights from the United States to Canada on Monday.",
+    )
     assert "United" in texts and "United States" not in texts
 
 
@@ -119,8 +128,10 @@ def test_a_state_question_prefers_a_state_to_a_city() -> None:
 
 
 def test_a_person_keeps_the_title_news_gives_them() -> None:
-    r = retrieval_of("The eulogy was delivered by former Mayor Mira Solberg of Tallport on Monday.")
-    texts = [c.text for c in extract(texts_of(r), classify("Who delivered the eulogy?"))]
+    texts = _phrases(
+        "Who delivered the eulogy?",
+        "The eulogy was delivered by former Mayor Mira Solberg of Tallport on Monday.",
+    )
     assert "Mayor Mira Solberg" in texts
 
 
@@ -379,12 +390,16 @@ def test_a_later_sentence_where_the_phrase_fills_the_slot_is_the_one_cited() -> 
 
 
 def test_a_negating_determiner_and_a_closed_quotation_stay_in_the_phrase() -> None:
-    r = retrieval_of("The two leagues announced a “no limits” partnership on Monday.")
-    texts = [c.text for c in extract(texts_of(r), classify("What did the leagues announce?"))]
+    texts = _phrases(
+        "What did the leagues announce?",
+        "The two leagues announced a “no limits” partnership on Monday.",
+    )
     assert "“no limits” partnership" in texts and "limits” partnership" not in texts
 
 
 def test_a_quotation_is_a_phrase_without_the_punctuation_inside_its_closing_mark() -> None:
-    r = retrieval_of("The mayor said the visit was meant to promote “harmony,” not trade.")
-    texts = [c.text for c in extract(texts_of(r), classify("What did the visit aim to promote?"))]
+    texts = _phrases(
+        "What did the visit aim to promote?",
+        "The mayor said the visit was meant to promote “harmony,” not trade.",
+    )
     assert "harmony" in texts and "harmony," not in texts
