@@ -35,9 +35,7 @@ def test_with_no_candidate_of_the_asked_kind_the_sentence_answers() -> None:
 
 def test_evidence_off_the_question_means_abstention() -> None:
     r = retrieval_of("The festival will be held outdoors this year.", support=0.05)
-    decision = decide(
-        classify("Who won the chess title?"), r, None, None, Policy()
-    )
+    decision = decide(classify("Who won the chess title?"), r, None, None, Policy())
     assert decision.kind == "abstain" and decision.cited == []
 
 

@@ -3,7 +3,8 @@ from pathlib import Path
 import faiss
 import pytest
 
-from qa.answering.retrieve import UNFINISHED_PENALTY, Retriever
+from qa.answering.evidence_rank import UNFINISHED_PENALTY
+from qa.answering.retrieve import Retriever
 from qa.errors import IndexUnavailable
 from qa.ingest.readers import read_paths
 from qa.models.embedder import Embedder

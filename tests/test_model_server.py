@@ -80,7 +80,9 @@ def test_candidates_are_scored_by_the_server_as_in_process(server_url: str) -> N
 
 
 def test_an_unreachable_server_is_a_start_up_error_naming_the_setting(settings: Settings) -> None:
-    with pytest.raises(SettingsError, match="QA_LLM_URL=http://127.0.0.1:9 \\(tried GET http://127.0.0.1:9/v1/models"):
+    with pytest.raises(
+        SettingsError, match="QA_LLM_URL=http://127.0.0.1:9 \\(tried GET http://127.0.0.1:9/v1/models"
+    ):
         Assistant(settings=settings.replace(llm_url="http://127.0.0.1:9"))
 
 

@@ -28,3 +28,16 @@ def test_the_model_judges_an_entity_by_its_likeliest_form(assistant) -> None:  #
     evidence = [r.evidence[0].text]
     (ranked,) = rank([candidate], classify(question), evidence, Weights(), lambda t, _: judge(t, None))
     assert ranked.features["logprob"] == max(judge(["Harbor pilot Tomas Reyes", "Tomas Reyes"], None))
+
+
+def test_a_candidate_beside_the_question_words_is_nearer_than_one_far_from_them() -> None:
+    evidence = [
+        "Engineer Mira Solberg led the restoration, officials in the northern port city of Tallport said."
+    ]
+    form = classify("Who led the restoration?")
+    candidates = [Candidate("Mira Solberg", 0, "PERSON"), Candidate("Tallport", 0, "GPE")]
+    ranked = rank(candidates, form, evidence, Weights())
+    near = {c.text: c.features["near_question"] for c in ranked}
+    assert near["Mira Solberg"] == 1.0 and 0 < near["Tallport"] < 0.5
+    # Unused by the hand-set weights: the ranking is the features the hand set before.
+    assert Weights().near_question == 0.0 and Weights().evidence_rank == 0.0

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from qa.answering.candidates import Candidate, candidates, descriptions
-from qa.answering.ground import ground
+from qa.answering.ground import Grounded, ground
 from qa.answering.question import AnswerType, QuestionForm
 from qa.answering.rank import Judge, Weights, rank
 from qa.answering.retrieve import Evidence, Retrieval
@@ -79,10 +79,13 @@ class Policy:
     weights: Weights = Weights()
 
     @classmethod
-    def from_settings(cls, settings: Settings, answer_mode: AnswerMode | None = None) -> Policy:
-        """`answer_mode`: the mode in use (`Assistant.answer_mode`), which `auto` leaves to the model."""
+    def from_settings(
+        cls, settings: Settings, answer_mode: AnswerMode | None = None, weights: Weights | None = None
+    ) -> Policy:
+        """`answer_mode`: the mode in use (`Assistant.answer_mode`), which `auto` leaves to the model;
+        `weights`: the candidate ranker's (`qa.answering.tuned`), else the hand-set ones."""
         mode = answer_mode or ("choose" if settings.answer_mode == "auto" else settings.answer_mode)
-        return cls(settings.min_support, settings.min_answer_logprob, mode)
+        return cls(settings.min_support, settings.min_answer_logprob, mode, weights or Weights())
 
     def about(self, sentence: Evidence) -> bool:
         """The sentence (with its title) carries enough of the question's key terms to answer it."""
@@ -135,23 +138,10 @@ def decide(
             )
         return _phrase(generated.phrase, generated.supporting[:1], None, None, retrieval, policy)
 
-    texts = {p: sentences[p].text for p in range(len(evidence))}
-    written = None
-    if generated is not None:
-        written = (generated.phrase, generated.supporting[0])
-        texts.setdefault(generated.supporting[0], sentences[generated.supporting[0]].text)
-    typed = candidates(form, texts, written)
-    if not typed:
+    shortlist = contenders(form, retrieval, generated)
+    if not shortlist.candidates:
         return _sentence_answer(retrieval, policy, f"no {form.answer_type.value} in the evidence")
-    # A question of no answer type is typed by its grammar: "What does the plan try to protect?"
-    # is answered by what a sentence says the plan protects, however unlikely the model finds it.
-    # For a typed question, stating the asked argument is one feature among the others.
-    fillers = [c for c in typed if c.fills_slot] if form.answer_type is AnswerType.ANY else []
-    evidence_texts = [e.text for e in evidence]
-    # The model's own phrase first, then the others in the order the evidence first names them
-    # (a candidate re-cited where a later sentence states it keeps its place).
-    typed = sorted(fillers or typed, key=lambda c: not c.generated)[:MAX_JUDGED]
-    ranked = rank(typed, form, evidence_texts, policy.weights, judge)
+    ranked = rank(shortlist.candidates, form, [e.text for e in evidence], policy.weights, judge)
     best = ranked[0]
     judged = judge is not None and policy.weights.logprob != 0
     logprob = best.features["logprob"] if judged else None
@@ -160,10 +150,38 @@ def decide(
     # will cut 300 jobs") is not withheld for the model's doubt either.
     counted = form.slot is not None and form.slot.counted is not None and best.features["stated"] > 0
     decision = _phrase(
-        best.text, [best.sentence], score, logprob, retrieval, policy, stated=bool(fillers) or counted
+        best.text, [best.sentence], score, logprob, retrieval, policy, stated=shortlist.stated or counted
     )
     decision.candidates = ranked
     return decision
+
+
+@dataclass
+class Shortlist:
+    """The candidates the model judges, and whether they are only those a sentence states in the
+    asked verb argument (`stated`)."""
+
+    candidates: list[Candidate]
+    stated: bool = False
+
+
+def contenders(form: QuestionForm, retrieval: Retrieval, generated: Grounded | None) -> Shortlist:
+    """The candidates of the evidence (and the model's grounded phrase) that can answer `form`,
+    the model's phrase first, at most `MAX_JUDGED`."""
+    sentences = retrieval.sentences
+    texts = {p: sentences[p].text for p in range(len(retrieval.evidence))}
+    written = None
+    if generated is not None:
+        written = (generated.phrase, generated.supporting[0])
+        texts.setdefault(generated.supporting[0], sentences[generated.supporting[0]].text)
+    typed = candidates(form, texts, written)
+    # A question of no answer type is typed by its grammar: "What does the plan try to protect?"
+    # is answered by what a sentence says the plan protects, however unlikely the model finds it.
+    # For a typed question, stating the asked argument is one feature among the others.
+    fillers = [c for c in typed if c.fills_slot] if form.answer_type is AnswerType.ANY else []
+    # The model's own phrase first, then the others in the order the evidence first names them
+    # (a candidate re-cited where a later sentence states it keeps its place).
+    return Shortlist(sorted(fillers or typed, key=lambda c: not c.generated)[:MAX_JUDGED], bool(fillers))
 
 
 def _phrase(

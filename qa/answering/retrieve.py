@@ -5,10 +5,10 @@ Two stages:
    (`SearchIndex.hybrid_search`). Lexical search catches the rare names and terms of news
    questions; dense search catches paraphrase.
 2. Sentences: every sentence of the best chunks that states something (not a question) is
-   scored on its own: dense similarity to the question of the sentence alone and of the
-   sentence read with its title, plus its `support`, the IDF-weighted share of the question's
-   key terms found in the sentence or its title. A line that does not end as a statement (a
-   headline, a caption) ranks a little lower.
+   scored on its own by the evidence ranker (`qa.answering.evidence_rank`): the weights `qa tune`
+   learned from past news quizzes, or the hand-set rule (dense similarity of the sentence and of
+   the sentence read with its title, plus its `support`, the IDF-weighted share of the
+   question's key terms found in the sentence or its title).
    Support decides whether there is evidence at all: below a threshold the assistant abstains.
 """
 
@@ -20,16 +20,20 @@ from datetime import date
 
 import numpy as np
 
+from qa.answering.evidence_rank import (
+    HAND_RANKER,
+    SENTENCE_PASSAGES,
+    EvidenceRanker,
+    SentencePool,
+    sentence_features,
+)
+from qa.answering.question import QuestionForm
 from qa.models.embedder import Embedder
 from qa.records import Article, Chunk
 from qa.stores.base import SearchIndex
-from qa.text.sentences import ends_as_statement, is_question
+from qa.text.sentences import is_question
 from qa.text.terms import terms
 
-SENTENCE_CHUNKS = 8  # passages whose sentences are scored one by one
-# Subtracted from a line not ending in ".", "!" or "…" (headline, caption, byline): chosen on dev and val
-# together (gold answer in the 8 evidence sentences, 0.1 / 0.25 / 0.5 / all below).
-UNFINISHED_PENALTY = 0.25
 _HTML_TAG = re.compile(r"<[^>]+>")
 
 
@@ -86,22 +90,36 @@ def clean_query(question: str) -> str:
 class Retriever:
     """Hybrid chunk search plus sentence scoring over one loaded index (any `qa.stores.base` backend)."""
 
-    def __init__(self, index: SearchIndex, embedder: Embedder):
+    def __init__(
+        self, index: SearchIndex, embedder: Embedder, ranker: EvidenceRanker = HAND_RANKER,
+        read: int = SENTENCE_PASSAGES,
+    ):  # fmt: skip
+        """`read`: how many of the best passages have their sentences scored one by one."""
         self.index = index
         self.embedder = embedder
+        self.ranker = ranker
+        self.read = read
 
     def retrieve(
-        self, question: str, top_k: int, candidates: int, n_evidence: int, since: date | None = None
-    ) -> Retrieval:
-        """`since`: only articles published on or after that day."""
+        self, question: str, top_k: int, candidates: int, n_evidence: int, since: date | None = None,
+        form: QuestionForm | None = None,
+    ) -> Retrieval:  # fmt: skip
+        """`since`: only articles published on or after that day; `form`: the question classified
+        (`qa.answering.question.classify`), which the evidence ranker may read."""
         query = clean_query(question)
         if not self.index.chunk_count:
             return Retrieval(query, [], [], n_evidence)
         query_vector = self.embedder.encode([query])[0]
-        read = max(top_k, SENTENCE_CHUNKS)
-        found = self.index.hybrid_search(query_vector, terms(query), max(candidates, read), since)
-        chunks = [ChunkHit(chunk, score, rank) for rank, (chunk, score) in enumerate(found)]
-        evidence = self._sentences(query, query_vector, chunks[:read])
+        read = max(top_k, self.read)
+        chunks = self.passages(query, query_vector, max(candidates, read), since)
+        pool = self.pool(query, query_vector, chunks[:read], form)
+        scores = self.ranker.score(pool.features) if pool.keys else []
+        articles = self.index.articles
+        evidence = [
+            Evidence(articles[key[0]], key[1], float(score), float(f[2]), rank)
+            for key, score, f, rank in zip(pool.keys, scores, pool.features, pool.passage_ranks, strict=True)
+        ]
+        evidence.sort(key=lambda e: -e.score)
         # The passages read closely are re-ordered by their best sentence.
         best: dict[int, float] = {}
         for e in evidence:
@@ -109,7 +127,17 @@ class Retriever:
         reordered = sorted(chunks[:read], key=lambda h: -best.get(h.rank, -1e9)) + chunks[read:]
         return Retrieval(query, reordered[:top_k], evidence, n_evidence)
 
-    def _sentences(self, query: str, query_vector: np.ndarray, hits: list[ChunkHit]) -> list[Evidence]:
+    def passages(
+        self, query: str, query_vector: np.ndarray, n: int, since: date | None = None
+    ) -> list[ChunkHit]:
+        """The `n` best passages by fused lexical and dense rank."""
+        found = self.index.hybrid_search(query_vector, terms(query), n, since)
+        return [ChunkHit(chunk, score, rank) for rank, (chunk, score) in enumerate(found)]
+
+    def pool(
+        self, query: str, query_vector: np.ndarray, hits: list[ChunkHit], form: QuestionForm | None = None
+    ) -> SentencePool:
+        """Every stating sentence of `hits`, once (in the best passage that has it), with its features."""
         seen: dict[tuple[str, int], int] = {}
         articles = self.index.articles
         for hit in hits:
@@ -119,21 +147,13 @@ class Retriever:
         texts_by_key = {key: articles[key[0]].sentence(key[1]) for key in seen}
         keys = [key for key, text in texts_by_key.items() if not is_question(text)]
         if not keys:
-            return []
+            return SentencePool([], [], [], np.zeros((0, 0)))
         texts = [texts_by_key[key] for key in keys]
         vectors = self.index.stored_sentence_vectors(keys)
-        similarity = vectors[:, 0] @ query_vector
-        titled_similarity = vectors[:, 1] @ query_vector
         weights = {t: self.index.idf(t) for t in set(terms(query))}
-        total = sum(weights.values()) or 1.0
-        evidence = []
-        for n, ((article_id, i), text) in enumerate(zip(keys, texts, strict=True)):
-            article = articles[article_id]
-            covered = set(terms(text)) | set(terms(article.title))
-            support = sum(w for t, w in weights.items() if t in covered) / total
-            score = float(similarity[n] + titled_similarity[n]) + support
-            if not ends_as_statement(text):
-                score -= UNFINISHED_PENALTY
-            evidence.append(Evidence(article, i, score, support, seen[(article_id, i)]))
-        evidence.sort(key=lambda e: -e.score)
-        return evidence
+        ranks = [seen[key] for key in keys]
+        features = sentence_features(
+            form, weights, keys, texts, [articles[a].title for a, _ in keys], vectors[:, 0] @ query_vector,
+            vectors[:, 1] @ query_vector, ranks,
+        )  # fmt: skip
+        return SentencePool(keys, texts, ranks, features)
