@@ -1,4 +1,4 @@
-"""Command line: `python -m qa ingest|ask|delete|compact|indexes|settings|eval|bench`. Translates
+"""Command line: `python -m qa ingest|ask|delete|compact|indexes|settings|eval|bench|tune`. Translates
 errors into messages."""
 
 from __future__ import annotations
@@ -59,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     shown.set_defaults(run=_settings)
 
     from qa.eval.cli import add_commands
+    from qa.tune.cli import add_commands as add_tune_command
 
     add_commands(commands)
+    add_tune_command(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -154,6 +154,13 @@ class Settings(BaseSettings):
     evidence_sentences: int = Field(
         8, ge=1, le=200, description="Best sentences of the retrieved passages an answer is chosen from."
     )
+    tuned: str = Field(
+        "off",
+        description="The rankers learned from past news quizzes (`qa tune`, docs/tuning.md): `off` (the "
+        "hand-set rules), `packaged` (shipped, tuned on 2022-2023 quizzes: they put the answer among the "
+        "evidence more often but answer dev and val no better, so they are not the default), or a "
+        "folder `qa tune --out` wrote.",
+    )
     min_support: float = Field(
         0.15,
         ge=0.0,

@@ -53,3 +53,10 @@ def test_wheel_installed_elsewhere_answers_a_seed_question(tmp_path: Path) -> No
     assert listing.stdout.startswith("seeds\t")
     assert not list(Path(site).glob("indexes"))
     assert (Path(site) / "qa" / "_data" / "prompts" / "answer.jinja").is_file()
+    # The tuned parts ship inside the package and are what `QA_TUNED=packaged` loads there.
+    assert (Path(site) / "qa" / "tuned" / "card.md").is_file()
+    loaded = "from qa.answering.tuned import load_tuned; print(load_tuned('packaged').evidence_ranker.name)"
+    shipped = subprocess.run(
+        [python, "-c", loaded], capture_output=True, text=True, cwd=work, env=env, timeout=120
+    )
+    assert shipped.stdout.strip() == "learned:tuned", shipped.stderr[-2000:]

@@ -18,8 +18,9 @@ from qa.answering.answer import Answer
 from qa.answering.cite import answer_for
 from qa.answering.decide import AnswerMode, Policy, decide
 from qa.answering.prompts import PromptLibrary
-from qa.answering.question import classify
+from qa.answering.question import QuestionForm, classify
 from qa.answering.retrieve import Retrieval, Retriever
+from qa.answering.tuned import TunedParts, load_tuned
 from qa.config import MAX_QUESTION_CHARS, Settings
 from qa.errors import InvalidQuestion, SettingsError
 from qa.ingest.readers import ReadResult, read_paths
@@ -111,6 +112,11 @@ class Assistant:
         return "generate", f"the model server {problem}"
 
     @cached_property
+    def tuned(self) -> TunedParts:
+        """The learned parts in use (`QA_TUNED`)."""
+        return load_tuned(self.settings.tuned)
+
+    @cached_property
     def generator(self) -> Generator | RemoteGenerator:
         """Loaded on first use: ingesting and retrieval do not need the model (a model server,
         `QA_LLM_URL`, is checked at start-up instead)."""
@@ -140,7 +146,8 @@ class Assistant:
         self._activate(self.store.load(self.embedder))
 
     def _activate(self, index: SearchIndex) -> None:
-        retriever = Retriever(index, self.embedder)
+        tuned = self.tuned
+        retriever = Retriever(index, self.embedder, tuned.evidence_ranker, tuned.read)
         self.index, self.retriever = index, retriever
 
     def ingest(self, paths: list[str | Path], rebuild: bool = False, progress: bool = True) -> IngestReport:
@@ -158,16 +165,22 @@ class Assistant:
 
     def retrieve(
         self, question: str, history: list[str] | None = None, top_k: int | None = None,
-        since: date | str | None = None,
+        since: date | str | None = None, form: QuestionForm | None = None,
     ) -> Retrieval:  # fmt: skip
-        """The evidence for a question; `since` keeps only articles published that day or later."""
+        """The evidence for a question; `since` keeps only articles published that day or later;
+        `form`: the question already classified."""
         query = question
         if history:
             # A follow-up ("and what did Russia say?") is searched with the previous question.
             query = f"{history[-1]} {question}"
         s = self.settings
         return self.retriever.retrieve(
-            query, top_k or s.top_k, s.candidates, s.evidence_sentences, parse_since(since)
+            query,
+            top_k or s.top_k,
+            s.candidates,
+            s.evidence_sentences,
+            parse_since(since),
+            form or classify(question),
         )
 
     def ask(
@@ -194,11 +207,11 @@ class Assistant:
         since = parse_since(since)
         started = time.perf_counter()
         form = classify(question)
-        retrieval = self.retrieve(question, history, top_k, since)
+        retrieval = self.retrieve(question, history, top_k, since, form)
         retrieved_at = time.perf_counter()
         s = self.settings
         mode = self.answer_mode
-        policy = Policy.from_settings(s, mode)
+        policy = Policy.from_settings(s, mode, self.tuned.candidate_weights)
         raw, judge = None, None
         if policy.asks_model(form, retrieval):
             prompt = self.prompts.render("answer", question=question, evidence=retrieval.evidence)

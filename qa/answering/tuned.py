@@ -1,0 +1,71 @@
+"""The parts learned from past news quizzes (`qa tune`), and where they are loaded from.
+
+`QA_TUNED=off` (the default) uses the hand-set rules; `packaged` uses the parts shipped in the
+package (`qa/tuned/`, tuned on 2022-2023 news quizzes; see `qa/tuned/card.md`); a folder written
+by `qa tune` uses that folder's. A part a folder does not have stays hand-set.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.answering.evidence_rank import HAND_RANKER, SENTENCE_PASSAGES, EvidenceRanker, LinearRanker
+from qa.answering.rank import Weights
+from qa.errors import ModelError
+
+PACKAGED = Path(__file__).resolve().parent.parent / "tuned"
+EVIDENCE_RANKER = "evidence_ranker.json"
+CANDIDATE_RANKER = "candidate_ranker.json"
+
+
+@dataclass(frozen=True)
+class TunedParts:
+    """What the pipeline reads of a tuned folder."""
+
+    evidence_ranker: EvidenceRanker = HAND_RANKER
+    read: int = SENTENCE_PASSAGES  # passages whose sentences the evidence ranker scores
+    candidate_weights: Weights = Weights()
+    source: str = "off"
+
+
+def load_tuned(tuned: str) -> TunedParts:
+    """`packaged`, `off` or a folder (`QA_TUNED`); a folder that is missing or unreadable is a
+    `ModelError` naming it, never a silent fall-back to other weights."""
+    if tuned == "off":
+        return TunedParts()
+    folder = PACKAGED if tuned == "packaged" else Path(tuned).expanduser()
+    if not folder.is_dir():
+        raise ModelError(
+            f"QA_TUNED={tuned}: no such folder (give a folder `qa tune` wrote, `packaged` or `off`)."
+        )
+    parts: dict = {"source": tuned if tuned == "packaged" else str(folder)}
+    path = folder / EVIDENCE_RANKER
+    if path.is_file():
+        parts["evidence_ranker"] = LinearRanker.load(path)
+        try:
+            parts["read"] = int(json.loads(path.read_text(encoding="utf-8")).get("read", SENTENCE_PASSAGES))
+        except (ValueError, TypeError) as exc:
+            raise ModelError(f"Cannot read {path}: {exc}") from exc
+    path = folder / CANDIDATE_RANKER
+    if path.is_file():
+        parts["candidate_weights"] = load_weights(path)
+    if len(parts) == 1 and tuned != "packaged":
+        raise ModelError(f"QA_TUNED={tuned}: the folder has no tuned parts (run `qa tune --out {tuned}`).")
+    return TunedParts(**parts)
+
+
+def load_weights(path: Path) -> Weights:
+    """Candidate weights `qa tune` wrote; weights of other features are refused, not misread."""
+    try:
+        weights = json.loads(path.read_text(encoding="utf-8"))["weights"]
+        if set(weights) != set(Weights.names()):
+            raise ValueError(
+                f"its features are {', '.join(sorted(weights))}, not {', '.join(Weights.names())}"
+            )
+        return Weights(**{name: float(value) for name, value in weights.items()})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ModelError(
+            f"Cannot read the candidate ranker {path} ({exc}); retrain it (`qa tune`) or set QA_TUNED=off."
+        ) from exc

@@ -1,0 +1,1 @@
+"""`qa tune`: learn parts of the pipeline from question packs (past news quizzes)."""

@@ -1,0 +1,52 @@
+"""Sub-command `tune`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from qa.tune.evidence import READS
+
+PARTS = ("evidence", "candidates")
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    tune = commands.add_parser(
+        "tune", help="learn the evidence and candidate rankers from question packs (past quizzes)"
+    )
+    tune.add_argument("--packs", type=Path, nargs="+", required=True,
+                      help="packs (corpus + questions .jsonl) or folders of them, a week each")  # fmt: skip
+    tune.add_argument(
+        "--out", type=Path, required=True, help="folder for the tuned parts (QA_TUNED=that folder)"
+    )
+    tune.add_argument("--holdout", type=int, default=6, help="the last N weeks are held out (default 6)")
+    tune.add_argument("--exclude", type=Path, nargs="*", default=[],
+                      help="packs whose questions must not be trained on (evaluation sets)")  # fmt: skip
+    tune.add_argument("--read", type=int, nargs="+", default=list(READS),
+                      help="passages whose sentences are ranked: values tried (8 12 16)")  # fmt: skip
+    tune.add_argument(
+        "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to train (default: all)"
+    )
+    tune.add_argument(
+        "--cache", type=Path, default=None, help="where examples are kept (default: user cache)"
+    )
+    tune.add_argument("--seed", type=int, default=0)
+    tune.set_defaults(run=_tune)
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from qa.tune.run import card_markdown, run_tune
+
+    card = run_tune(
+        args.packs,
+        args.out,
+        args.holdout,
+        args.exclude,
+        tuple(args.parts),
+        seed=args.seed,
+        reads=tuple(args.read),
+        cache=args.cache,
+    )
+    print(card_markdown(card))
+    print(f"wrote {args.out}: use it with QA_TUNED={args.out}")
+    return 0

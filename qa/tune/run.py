@@ -1,0 +1,191 @@
+"""One tuning run: split the packs by week, make the examples, train each part asked for, and
+write the parts with a model card (data, counts, settings, metrics, commit) into `--out`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from qa.answering.evidence_rank import FEATURES
+from qa.answering.rank import Weights
+from qa.answering.tuned import CANDIDATE_RANKER, EVIDENCE_RANKER
+from qa.config import PROJECT_ROOT, Settings
+from qa.models.embedder import Embedder
+from qa.tune.candidates import cached_candidate_examples, save_weights, train_candidate_ranker
+from qa.tune.data import POOL_PASSAGES, cached_evidence_examples, find_packs, split_packs
+from qa.tune.evidence import READS, train_evidence_ranker
+
+log = logging.getLogger(__name__)
+
+PARTS = ("evidence", "candidates")
+
+
+def run_tune(
+    packs: list[Path], out: Path, holdout: int = 6, exclude: list[Path] | None = None,
+    parts: tuple[str, ...] = PARTS, seed: int = 0, reads: tuple[int, ...] = READS,
+    settings: Settings | None = None, cache: Path | None = None,
+) -> dict:  # fmt: skip
+    """Train `parts` on `packs` (the last `holdout` weeks held out); returns the card's data.
+    `cache`: where the examples are kept between runs (default: the user's cache folder)."""
+    settings = settings or Settings.from_env()
+    cache_root = Path(cache) if cache else settings.cache_dir / "tune"
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    split = split_packs(find_packs(packs), holdout, exclude or [])
+    embedder = Embedder.from_settings(settings)
+    card: dict = {
+        "made": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "embedder": f"{embedder.name} ({embedder.runtime})",
+        "train_weeks": [p.name for p in split.train],
+        "holdout_weeks": [p.name for p in split.holdout],
+        "questions": {
+            "train": sum(len(p.questions) for p in split.train),
+            "holdout": sum(len(p.questions) for p in split.holdout),
+            "dropped_as_excluded": len(split.dropped),
+        },
+        "excluded_packs": [str(p) for p in exclude or []],
+        "seed": seed,
+        "parts": _kept_parts(out, parts),
+    }
+    if "evidence" in parts:
+        started = time.perf_counter()
+        folder = _cache(
+            cache_root, settings, embedder.name, embedder.runtime, "evidence", *FEATURES, POOL_PASSAGES
+        )
+        train = cached_evidence_examples(split.train, settings, embedder, folder)
+        held = cached_evidence_examples(split.holdout, settings, embedder, folder)
+        examples_s = time.perf_counter() - started
+        ranker, metrics = train_evidence_ranker(train, held, reads, settings.evidence_sentences, seed)
+        metrics["seconds"] = {
+            "examples": round(examples_s),
+            "training": round(time.perf_counter() - started - examples_s),
+        }
+        ranker.save(out / EVIDENCE_RANKER, read=metrics["read"], trained_on=card["train_weeks"])
+        card["parts"]["evidence"] = metrics
+    if "candidates" in parts:
+        # The candidates are those the evidence ranker of this folder (if any) finds.
+        started = time.perf_counter()
+        ranker_file = out / EVIDENCE_RANKER
+        tuned = str(out.resolve()) if ranker_file.is_file() else "off"
+        ranker_text = ranker_file.read_text(encoding="utf-8") if ranker_file.is_file() else "hand"
+        folder = _cache(
+            cache_root, settings, embedder.name, embedder.runtime, "candidates", ranker_text, *Weights.names()
+        )
+        train = cached_candidate_examples(split.train, settings, tuned, folder)
+        held = cached_candidate_examples(split.holdout, settings, tuned, folder)
+        examples_s = time.perf_counter() - started
+        weights, metrics = train_candidate_ranker(train, held)
+        metrics["evidence"] = "learned" if tuned != "off" else "hand"
+        metrics["seconds"] = {
+            "examples": round(examples_s), "training": round(time.perf_counter() - started - examples_s)
+        }  # fmt: skip
+        save_weights(weights, out / CANDIDATE_RANKER, trained_on=card["train_weeks"])
+        card["parts"]["candidates"] = metrics
+    (out / "card.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    (out / "card.md").write_text(card_markdown(card), encoding="utf-8")
+    return card
+
+
+def card_markdown(card: dict) -> str:
+    """The card for people: what was trained on, and what each part measured."""
+    q = card["questions"]
+    lines = [
+        "# Tuned parts",
+        "",
+        f"Made {card['made']} from commit {card['commit']} by `qa tune`, embedder {card['embedder']}.",
+        "",
+        f"- Trained on {len(card['train_weeks'])} weeks ({card['train_weeks'][0]} to "
+        f"{card['train_weeks'][-1]}), {q['train']} questions; held out {len(card['holdout_weeks'])} "
+        "later weeks "
+        f"({', '.join(card['holdout_weeks'])}), {q['holdout']} questions.",
+        f"- Dropped {q['dropped_as_excluded']} training questions that match a question of the excluded "
+        f"packs ({', '.join(card['excluded_packs']) or 'none given'}).",
+        f"- Seed {card['seed']}.",
+    ]
+    if "evidence" in card["parts"]:
+        m = card["parts"]["evidence"]
+        held, trained = m["holdout_answer_in_evidence"], m["train_answer_in_evidence"]
+        lines += [
+            "",
+            "## Evidence ranker (`evidence_ranker.json`)",
+            "",
+            f"Logistic model over the sentences of the first {m['read']} passages (the hand rule reads 8); "
+            f"{m['train_sentences']:,} sentences of {m['train_questions']} answerable training questions.",
+            "",
+            f"| answer among the {m['n_evidence']} evidence sentences | hand rule | learned |",
+            "|---|---|---|",
+            f"| held-out weeks ({m['holdout_questions']} questions) | {held['hand']:.3f} "
+            f"| {held['learned']:.3f} |",
+            f"| training weeks | {trained['hand']:.3f} | {trained['learned']:.3f} |",
+            "",
+            f"Answer anywhere in the passages read (the ceiling): {m['holdout_answer_in_pool']:.3f} "
+            "held out. "
+            f"Tried (held-out score): {m['tried']}. "
+            f"Time: {m['seconds']['examples']} s for the examples, {m['seconds']['training']} s to train.",
+            "",
+            "| feature | weight (standardised) |",
+            "|---|---|",
+            *(f"| {name} | {w:+.3f} |" for name, w in m["weights"].items()),
+        ]
+    if "candidates" in card["parts"]:
+        m = card["parts"]["candidates"]
+        held, trained = m["holdout_best_is_right"], m["train_best_is_right"]
+        lines += [
+            "",
+            "## Candidate ranker (`candidate_ranker.json`)",
+            "",
+            f"Conditional logit over the short-listed candidates of {m['train_questions']} answerable "
+            f"training questions (evidence by the {m['evidence']} ranker), each judged by the model.",
+            "",
+            "| best candidate is right | hand weights | learned |",
+            "|---|---|---|",
+            f"| held-out weeks ({m['holdout_questions']} questions) | {held['hand']:.3f} "
+            f"| {held['learned']:.3f} |",
+            f"| training weeks | {trained['hand']:.3f} | {trained['learned']:.3f} |",
+            "",
+            f"Some candidate right (the ceiling): {m['holdout_some_right']:.3f} held out. "
+            f"Penalties tried (held-out score): {m['penalties']}. "
+            f"Time: {m['seconds']['examples']} s for the examples, {m['seconds']['training']} s to train.",
+            "",
+            "| feature | weight |",
+            "|---|---|",
+            *(f"| {name} | {w:+.3f} |" for name, w in m["weights"].items()),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _kept_parts(out: Path, training: tuple[str, ...]) -> dict:
+    """The card entries of parts an earlier run left in `out` and this one does not retrain."""
+    files = {"evidence": EVIDENCE_RANKER, "candidates": CANDIDATE_RANKER}
+    try:
+        earlier = json.loads((out / "card.json").read_text(encoding="utf-8"))["parts"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {k: v for k, v in earlier.items() if k not in training and (out / files.get(k, "-")).is_file()}
+
+
+def _cache(root: Path, settings: Settings, *what: object) -> Path:
+    """A cache folder per kind of example and everything that shapes it (embedder, passages,
+    features, the evidence ranker the candidates were found with), in the user's cache."""
+    shaping = (settings.chunk_chars, settings.chunk_overlap, settings.candidates, settings.evidence_sentences,
+               settings.min_support, settings.model_path, settings.prompts_dir, *what)  # fmt: skip
+    digest = hashlib.sha256("|".join(map(str, shaping)).encode()).hexdigest()[:12]
+    return root / f"{what[2]}-{digest}"
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"

@@ -1,0 +1,176 @@
+"""`qa tune` on invented weekly packs: examples made by the real retrieval, a ranker learned,
+saved, loaded by the assistant, and training questions that match an evaluation set dropped."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.answering.evidence_rank import FEATURES, HAND_RANKER, LinearRanker
+from qa.answering.rank import Weights
+from qa.answering.tuned import CANDIDATE_RANKER, EVIDENCE_RANKER, load_tuned
+from qa.config import PROJECT_ROOT, Settings
+from qa.errors import ModelError
+from qa.eval.run import Question, ensure_index, load_pack
+from qa.models.embedder import Embedder
+from qa.tune.data import EvidenceExamples, find_packs, near_duplicates, split_packs
+from qa.tune.evidence import answer_in_top
+from qa.tune.run import run_tune
+
+TOWNS = ["Tallport", "Brenvik", "Oskarby", "Lundmere"]
+PEOPLE = ["Mira Solberg", "Ivo Kestrel", "Ana Ruiz", "Tomas Varga"]
+THINGS = ["bridge", "library", "harbour", "stadium"]
+
+
+def _week(folder: Path, week: int) -> Path:
+    """Four invented articles and their questions: each names who led a project in a town."""
+    folder.mkdir(parents=True)
+    articles, questions = [], []
+    for n in range(4):
+        town, person, thing = TOWNS[(n + week) % 4], PEOPLE[(n + 2 * week) % 4], THINGS[n]
+        text = (
+            f"Officials in {town} gathered on Monday. The new {thing} in {town} opened after two years "
+            f"of work. {person} led the {thing} project from the start. Residents welcomed the opening. "
+            f"The council will meet again next month"
+        )
+        articles.append({"id": f"w{week}-{n}", "title": f"{town} opens its {thing}",
+                         "url": f"https://example.org/{week}/{n}", "published": f"2026-0{week + 1}-02",
+                         "text": text})  # fmt: skip
+        questions.append({"id": f"w{week}-q{n}", "question": f"Who led the {thing} project in {town}?",
+                          "answers": [person], "answerable": True})  # fmt: skip
+    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(a) for a in articles) + "\n")
+    (folder / "questions.jsonl").write_text("\n".join(json.dumps(q) for q in questions) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def weeks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("weeks")
+    for week in range(4):
+        _week(root / f"2026010{week}", week)
+    return root
+
+
+def test_near_duplicate_questions_are_dropped() -> None:
+    asked = [Question("1", "Which city hosted the 2026 Winter Games?", ["x"]),
+             Question("2", "Who led the bridge project in Tallport?", ["y"])]  # fmt: skip
+    evaluation = [Question("e", "which city hosted the 2026 winter games ?", ["x"]),
+                  Question("f", "Who led the library project in Brenvik?", ["z"])]  # fmt: skip
+    assert near_duplicates(asked, evaluation) == {"1"}
+
+
+def test_the_last_weeks_are_held_out_and_excluded_questions_dropped(weeks: Path, tmp_path: Path) -> None:
+    excluded = _week(tmp_path / "dev" / "20270101", 0)  # the first week's questions, again
+    split = split_packs(find_packs([weeks]), holdout=1, exclude=[tmp_path / "dev"])
+    assert [p.name for p in split.train] == ["20260100", "20260101", "20260102"]
+    assert [p.name for p in split.holdout] == ["20260103"]
+    assert len(split.dropped) == 4 and split.train[0].questions == []
+    assert excluded.is_dir()
+    with pytest.raises(ValueError, match="cannot hold out"):
+        split_packs(find_packs([weeks]), holdout=4, exclude=[])
+
+
+@pytest.fixture(scope="module")
+def tuned(
+    weeks: Path, tmp_path_factory: pytest.TempPathFactory, settings: Settings
+) -> tuple[Path, Settings, dict]:
+    """One tuning run of both parts on the invented weeks (the last one held out)."""
+    root = tmp_path_factory.mktemp("tuned")
+    local = settings.replace(index_dir=root / "indexes")
+    card = run_tune([weeks], root / "out", holdout=1, settings=local, cache=root / "cache")
+    return root / "out", local, card
+
+
+def test_tune_learns_the_rankers_and_writes_a_card(tuned: tuple[Path, Settings, dict]) -> None:
+    out, _, card = tuned
+    evidence = card["parts"]["evidence"]
+    assert evidence["train_questions"] == 12 and evidence["holdout_questions"] == 4
+    # Every question's answer is in the passages read, and the learned ranker finds it as the hand one does.
+    assert evidence["holdout_answer_in_pool"] == 1.0
+    assert evidence["holdout_answer_in_evidence"]["learned"] >= evidence["holdout_answer_in_evidence"]["hand"]
+    candidates = card["parts"]["candidates"]
+    assert candidates["evidence"] == "learned" and candidates["train_questions"] > 0
+    assert set(candidates["weights"]) == set(Weights.names())
+    text = (out / "card.md").read_text()
+    assert text.startswith("# Tuned parts") and "## Candidate ranker" in text
+    assert json.loads((out / "card.json").read_text())["train_weeks"][0] == "20260100"
+    parts = load_tuned(str(out))
+    assert isinstance(parts.evidence_ranker, LinearRanker) and parts.read == evidence["read"]
+    assert parts.candidate_weights == Weights(**candidates["weights"])
+
+
+def test_a_second_run_reads_its_cached_examples_and_writes_the_same_parts(
+    weeks: Path, tuned: tuple[Path, Settings, dict]
+) -> None:
+    out, local, _ = tuned
+    first = [(out / name).read_text() for name in (EVIDENCE_RANKER, CANDIDATE_RANKER)]
+    cache = out.parent / "cache"
+    made = {p: p.stat().st_mtime_ns for p in cache.rglob("*.npz")}
+    assert len(made) == 8  # 4 weeks, of sentences and of candidates
+    run_tune([weeks], out, holdout=1, settings=local, cache=cache)
+    assert [(out / name).read_text() for name in (EVIDENCE_RANKER, CANDIDATE_RANKER)] == first
+    assert {p: p.stat().st_mtime_ns for p in cache.rglob("*.npz")} == made
+
+
+def test_the_assistant_answers_with_a_tuned_folder(
+    weeks: Path, tuned: tuple[Path, Settings, dict], embedder: Embedder
+) -> None:
+    from qa.answering.assistant import Assistant
+
+    out, local, _ = tuned
+    week = ensure_index(load_pack(weeks / "20260103"), local, embedder)  # built by the run
+    assistant = Assistant(settings=local.replace(index=week, tuned=str(out)))
+    assert assistant.retriever.ranker.name.startswith("learned")
+    evidence = assistant.retrieve("Who led the harbour project in Tallport?").evidence
+    assert any("led the harbour project" in e.text for e in evidence[:2])
+    answer = assistant.ask("Who led the harbour project in Tallport?")
+    assert answer.citations and all(c.sentence in weeks.joinpath("20260103", "corpus.jsonl").read_text()
+                                    for c in answer.citations)  # fmt: skip
+
+
+def test_tune_command_writes_the_parts(weeks: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cli"
+    env = {"QA_INDEX_DIR": str(tmp_path / "indexes"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "qa", "tune", "--packs", str(weeks), "--out", str(out), "--holdout", "1",
+               "--parts", "evidence", "--cache", str(tmp_path / "cache")]  # fmt: skip
+    done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, text=True)
+    assert "Evidence ranker" in done.stdout and f"QA_TUNED={out}" in done.stdout
+    assert (out / EVIDENCE_RANKER).is_file() and not (out / CANDIDATE_RANKER).exists()
+
+
+def test_tuned_parts_off_packaged_or_a_bad_folder(tmp_path: Path) -> None:
+    assert load_tuned("off").evidence_ranker is HAND_RANKER
+    assert load_tuned("packaged").source == "packaged"
+    with pytest.raises(ModelError, match="no such folder"):
+        load_tuned(str(tmp_path / "missing"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="no tuned parts"):
+        load_tuned(str(tmp_path / "empty"))
+    other = tmp_path / "other"
+    other.mkdir()
+    ranker = LinearRanker((1.0,), (0.0,), (1.0,), features=("similarity",))
+    ranker.save(other / EVIDENCE_RANKER)
+    with pytest.raises(ModelError, match="other features"):
+        load_tuned(str(other))
+    (other / EVIDENCE_RANKER).write_text("{not json")
+    with pytest.raises(ModelError, match="Cannot read"):
+        load_tuned(str(other))
+    (other / EVIDENCE_RANKER).unlink()
+    (other / CANDIDATE_RANKER).write_text(json.dumps({"weights": {"logprob": 1.0, "shiny": 2.0}}))
+    with pytest.raises(ModelError, match="Cannot read the candidate ranker"):
+        load_tuned(str(other))
+
+
+def test_answer_in_top_counts_questions_whose_best_sentences_hold_the_answer() -> None:
+    features = np.zeros((4, len(FEATURES)))
+    features[:, 0] = [0.9, 0.1, 0.2, 0.8]  # similarity: the hand rule ranks by it here
+    examples = EvidenceExamples(
+        features, np.array([0, 1, 0, 1], np.int8), np.array([0, 0, 1, 1]), np.zeros(4, int), ["a", "b"]
+    )
+    assert answer_in_top(examples, HAND_RANKER, 1) == 0.5  # b's best sentence holds it, a's does not
+    assert answer_in_top(examples, HAND_RANKER, 2) == 1.0
