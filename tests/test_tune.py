@@ -15,7 +15,7 @@ from qa.answering.evidence_rank import FEATURES, HAND_RANKER, LinearRanker
 from qa.answering.rank import Weights
 from qa.answering.tuned import CANDIDATE_RANKER, EVIDENCE_RANKER, load_tuned
 from qa.config import PROJECT_ROOT, Settings
-from qa.errors import ModelError
+from qa.errors import IngestError, ModelError
 from qa.eval.run import Question, ensure_index, load_pack
 from qa.models.embedder import Embedder
 from qa.tune.data import EvidenceExamples, find_packs, near_duplicates, split_packs
@@ -71,7 +71,7 @@ def test_the_last_weeks_are_held_out_and_excluded_questions_dropped(weeks: Path,
     assert [p.name for p in split.holdout] == ["20260103"]
     assert len(split.dropped) == 4 and split.train[0].questions == []
     assert excluded.is_dir()
-    with pytest.raises(ValueError, match="cannot hold out"):
+    with pytest.raises(IngestError, match="cannot hold out"):
         split_packs(find_packs([weeks]), holdout=4, exclude=[])
 
 

@@ -147,7 +147,7 @@ class Assistant:
 
     def _activate(self, index: SearchIndex) -> None:
         tuned = self.tuned
-        retriever = Retriever(index, self.embedder, tuned.evidence_ranker, tuned.read)
+        retriever = Retriever(index, self.embedder, tuned.evidence_ranker, tuned.read, tuned.pool)
         self.index, self.retriever = index, retriever
 
     def ingest(self, paths: list[str | Path], rebuild: bool = False, progress: bool = True) -> IngestReport:

@@ -68,6 +68,16 @@ class SentencePool:
     passage_ranks: list[int]  # the rank of the best passage that has it
     features: np.ndarray
 
+    def within(self, read: int) -> SentencePool:
+        """The sentences of the first `read` passages, their features still those of the whole pool."""
+        keep = [n for n, rank in enumerate(self.passage_ranks) if rank < read]
+        if len(keep) == len(self.keys):
+            return self
+        return SentencePool(
+            [self.keys[n] for n in keep], [self.texts[n] for n in keep],
+            [self.passage_ranks[n] for n in keep], self.features[keep],
+        )  # fmt: skip
+
 
 def sentence_features(
     form: QuestionForm | None, query_weights: dict[str, float], keys: list[tuple[str, int]],

@@ -92,13 +92,16 @@ class Retriever:
 
     def __init__(
         self, index: SearchIndex, embedder: Embedder, ranker: EvidenceRanker = HAND_RANKER,
-        read: int = SENTENCE_PASSAGES,
+        read: int = SENTENCE_PASSAGES, pool: int | None = None,
     ):  # fmt: skip
-        """`read`: how many of the best passages have their sentences scored one by one."""
+        """`read`: how many of the best passages have their sentences scored one by one;
+        `pool`: how many passages the features that compare a sentence with the others (best
+        similarity, neighbours, article) look at, as when the ranker was trained (default `read`)."""
         self.index = index
         self.embedder = embedder
         self.ranker = ranker
         self.read = read
+        self.pool_passages = max(pool or read, read)
 
     def retrieve(
         self, question: str, top_k: int, candidates: int, n_evidence: int, since: date | None = None,
@@ -111,8 +114,9 @@ class Retriever:
             return Retrieval(query, [], [], n_evidence)
         query_vector = self.embedder.encode([query])[0]
         read = max(top_k, self.read)
-        chunks = self.passages(query, query_vector, max(candidates, read), since)
-        pool = self.pool(query, query_vector, chunks[:read], form)
+        pooled = max(read, self.pool_passages)
+        chunks = self.passages(query, query_vector, max(candidates, pooled), since)
+        pool = self.pool(query, query_vector, chunks[:pooled], form).within(read)
         scores = self.ranker.score(pool.features) if pool.keys else []
         articles = self.index.articles
         evidence = [

@@ -26,6 +26,7 @@ class TunedParts:
 
     evidence_ranker: EvidenceRanker = HAND_RANKER
     read: int = SENTENCE_PASSAGES  # passages whose sentences the evidence ranker scores
+    pool: int | None = None  # passages its features were computed over in training (None: `read`)
     candidate_weights: Weights = Weights()
     source: str = "off"
 
@@ -45,13 +46,15 @@ def load_tuned(tuned: str) -> TunedParts:
     if path.is_file():
         parts["evidence_ranker"] = LinearRanker.load(path)
         try:
-            parts["read"] = int(json.loads(path.read_text(encoding="utf-8")).get("read", SENTENCE_PASSAGES))
+            data = json.loads(path.read_text(encoding="utf-8"))
+            parts["read"] = int(data.get("read", SENTENCE_PASSAGES))
+            parts["pool"] = int(data["pool"]) if data.get("pool") else None
         except (ValueError, TypeError) as exc:
             raise ModelError(f"Cannot read {path}: {exc}") from exc
     path = folder / CANDIDATE_RANKER
     if path.is_file():
         parts["candidate_weights"] = load_weights(path)
-    if len(parts) == 1 and tuned != "packaged":
+    if len(parts) == 1:
         raise ModelError(f"QA_TUNED={tuned}: the folder has no tuned parts (run `qa tune --out {tuned}`).")
     return TunedParts(**parts)
 

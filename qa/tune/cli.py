@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from qa.tune.evidence import READS
-
-PARTS = ("evidence", "candidates")
+from qa.tune import PARTS, READS
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -35,7 +33,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _tune(args: argparse.Namespace) -> int:
+    from qa.errors import IngestError
+    from qa.tune.data import POOL_PASSAGES
     from qa.tune.run import card_markdown, run_tune
+
+    if not all(1 <= read <= POOL_PASSAGES for read in args.read):
+        raise IngestError(f"--read takes passage counts from 1 to {POOL_PASSAGES}, not {args.read}")
 
     card = run_tune(
         args.packs,

@@ -2,9 +2,9 @@
 `questions.jsonl` per week), made by the same retrieval the assistant runs.
 
 - Weeks are split by time: the last `holdout` weeks are never trained on; they choose the
-  hyper-parameters and stop training.
-- A training question whose text matches a question of an excluded pack (the dev and val sets),
-  exactly or nearly, is dropped: some quizzes recur from year to year.
+  hyper-parameters (and give the card's held-out numbers).
+- A question (of the training or held-out weeks) whose text matches a question of an excluded
+  pack (the dev and val sets), exactly or nearly, is dropped: some quizzes recur from year to year.
 - Each week's examples are written to the cache folder as soon as they are made, so a run that
   is stopped resumes where it was.
 """
@@ -21,6 +21,7 @@ from tqdm import tqdm
 from qa.answering.question import classify
 from qa.answering.retrieve import Retriever, clean_query
 from qa.config import Settings
+from qa.errors import IngestError
 from qa.eval.metrics import evidence_found
 from qa.eval.run import Pack, Question, ensure_index, load_pack
 from qa.models.embedder import Embedder
@@ -67,7 +68,7 @@ def near_duplicates(questions: list[Question], excluded: list[Question]) -> set[
 class Split:
     train: list[Pack]
     holdout: list[Pack]
-    dropped: list[str]  # ids of training questions that match an excluded question
+    dropped: list[str]  # ids of questions that match an excluded question
 
 
 def split_packs(packs: list[Path], holdout: int, exclude: list[Path]) -> Split:
@@ -79,8 +80,8 @@ def split_packs(packs: list[Path], holdout: int, exclude: list[Path]) -> Split:
         gone = near_duplicates(pack.questions, excluded)
         dropped += sorted(gone)
         pack.questions = [q for q in pack.questions if q.id not in gone]
-    if holdout >= len(loaded):
-        raise ValueError(
+    if not 1 <= holdout < len(loaded):
+        raise IngestError(
             f"{len(loaded)} weeks cannot hold out {holdout}: give more packs or a smaller --holdout"
         )
     cut = len(loaded) - holdout
@@ -100,6 +101,9 @@ class EvidenceExamples:
 
     @classmethod
     def concat(cls, parts: list[EvidenceExamples]) -> EvidenceExamples:
+        parts = [p for p in parts if p.questions]
+        if not parts:
+            raise IngestError("no answerable question of these packs has any passage to learn from")
         offset, groups = 0, []
         for part in parts:
             groups.append(part.groups + offset)
@@ -111,7 +115,8 @@ class EvidenceExamples:
         )  # fmt: skip
 
     def within(self, read: int) -> EvidenceExamples:
-        """Only the sentences of the first `read` passages, as an assistant reading `read` sees them."""
+        """Only the sentences of the first `read` passages; their features stay those computed over
+        all `POOL_PASSAGES`, as the assistant computes them with a tuned ranker (`Retriever` `pool`)."""
         keep = self.passage_ranks < read
         return EvidenceExamples(
             self.features[keep],
@@ -176,4 +181,4 @@ def cached_evidence_examples(
         if not path.is_file():
             evidence_examples(pack, settings, embedder).save(path)
         parts.append(EvidenceExamples.load(path))
-    return EvidenceExamples.concat([p for p in parts if p.questions])
+    return EvidenceExamples.concat(parts)

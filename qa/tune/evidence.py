@@ -13,7 +13,6 @@ from qa.tune.logit import fit_logit
 
 STRENGTHS = (0.01, 0.1, 1.0, 10.0)  # inverse regularisation strengths tried (sklearn's C)
 METHODS = ("logistic", "logit")
-READS = (8, 12, 16)  # passages whose sentences are ranked, tried (`data.POOL_PASSAGES` at most)
 
 
 def answer_in_top(examples: EvidenceExamples, ranker: EvidenceRanker, n: int) -> float:

@@ -17,13 +17,12 @@ from qa.answering.rank import Weights
 from qa.answering.tuned import CANDIDATE_RANKER, EVIDENCE_RANKER
 from qa.config import PROJECT_ROOT, Settings
 from qa.models.embedder import Embedder
+from qa.tune import PARTS, READS
 from qa.tune.candidates import cached_candidate_examples, save_weights, train_candidate_ranker
 from qa.tune.data import POOL_PASSAGES, cached_evidence_examples, find_packs, split_packs
-from qa.tune.evidence import READS, train_evidence_ranker
+from qa.tune.evidence import train_evidence_ranker
 
 log = logging.getLogger(__name__)
-
-PARTS = ("evidence", "candidates")
 
 
 def run_tune(
@@ -68,7 +67,9 @@ def run_tune(
             "examples": round(examples_s),
             "training": round(time.perf_counter() - started - examples_s),
         }
-        ranker.save(out / EVIDENCE_RANKER, read=metrics["read"], trained_on=card["train_weeks"])
+        ranker.save(
+            out / EVIDENCE_RANKER, read=metrics["read"], pool=POOL_PASSAGES, trained_on=card["train_weeks"]
+        )
         card["parts"]["evidence"] = metrics
     if "candidates" in parts:
         # The candidates are those the evidence ranker of this folder (if any) finds.
