@@ -18,7 +18,7 @@ from qa.config import PROJECT_ROOT, Settings
 from qa.errors import IngestError, ModelError
 from qa.eval.run import Question, ensure_index, load_pack
 from qa.models.embedder import Embedder
-from qa.tune.data import EvidenceExamples, find_packs, near_duplicates, split_packs
+from qa.tune.data import POOL_PASSAGES, EvidenceExamples, find_packs, near_duplicates, split_packs
 from qa.tune.evidence import answer_in_top
 from qa.tune.run import run_tune
 
@@ -126,7 +126,11 @@ def test_the_assistant_answers_with_a_tuned_folder(
     week = ensure_index(load_pack(weeks / "20260103"), local, embedder)  # built by the run
     assistant = Assistant(settings=local.replace(index=week, tuned=str(out)))
     assert assistant.retriever.ranker.name.startswith("learned")
-    evidence = assistant.retrieve("Who led the harbour project in Tallport?").evidence
+    # Its features are computed over the passages it was trained on; the evidence comes from those it reads.
+    assert assistant.retriever.pool_passages == POOL_PASSAGES
+    retrieval = assistant.retrieve("Who led the harbour project in Tallport?")
+    assert all(e.chunk_rank < assistant.retriever.read for e in retrieval.sentences)
+    evidence = retrieval.evidence
     assert any("led the harbour project" in e.text for e in evidence[:2])
     answer = assistant.ask("Who led the harbour project in Tallport?")
     assert answer.citations and all(c.sentence in weeks.joinpath("20260103", "corpus.jsonl").read_text()
