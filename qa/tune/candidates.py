@@ -26,6 +26,7 @@ from qa.config import Settings
 from qa.eval.metrics import is_correct
 from qa.eval.run import Pack, ensure_index
 from qa.models.embedder import Embedder
+from qa.tune.data import stacked_groups
 from qa.tune.logit import fit_logit
 
 FEATURES = Weights.names()
@@ -46,13 +47,9 @@ class CandidateExamples:
         parts = [p for p in parts if p.questions]
         if not parts:
             return cls(np.zeros((0, len(FEATURES))), np.zeros(0, np.int8), np.zeros(0, int), [])
-        offset, groups = 0, []
-        for part in parts:
-            groups.append(part.groups + offset)
-            offset += len(part.questions)
         return cls(
             np.concatenate([p.features for p in parts]), np.concatenate([p.labels for p in parts]),
-            np.concatenate(groups), [q for p in parts for q in p.questions],
+            stacked_groups(parts), [q for p in parts for q in p.questions],
         )  # fmt: skip
 
     def save(self, path: Path) -> None:

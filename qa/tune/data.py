@@ -88,6 +88,13 @@ def split_packs(packs: list[Path], holdout: int, exclude: list[Path]) -> Split:
     return Split(loaded[:cut], loaded[cut:], dropped)
 
 
+def stacked_groups(parts: list) -> np.ndarray:
+    """The question numbers of examples made one part (week) at a time, renumbered as one list:
+    each part's `groups` shifted by the questions of the parts before it."""
+    offsets = np.cumsum([0] + [len(part.questions) for part in parts[:-1]])
+    return np.concatenate([part.groups + offset for part, offset in zip(parts, offsets, strict=True)])
+
+
 @dataclass
 class EvidenceExamples:
     """Every sentence of the passages read for each answerable question, with its features and
@@ -104,13 +111,9 @@ class EvidenceExamples:
         parts = [p for p in parts if p.questions]
         if not parts:
             raise IngestError("no answerable question of these packs has any passage to learn from")
-        offset, groups = 0, []
-        for part in parts:
-            groups.append(part.groups + offset)
-            offset += len(part.questions)
         return cls(
             np.concatenate([p.features for p in parts]), np.concatenate([p.labels for p in parts]),
-            np.concatenate(groups), np.concatenate([p.passage_ranks for p in parts]),
+            stacked_groups(parts), np.concatenate([p.passage_ranks for p in parts]),
             [q for p in parts for q in p.questions],
         )  # fmt: skip
 

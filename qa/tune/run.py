@@ -113,54 +113,48 @@ def card_markdown(card: dict) -> str:
     ]
     if "evidence" in card["parts"]:
         m = card["parts"]["evidence"]
-        held, trained = m["holdout_answer_in_evidence"], m["train_answer_in_evidence"]
-        lines += [
-            "",
-            "## Evidence ranker (`evidence_ranker.json`)",
-            "",
+        lines += _part_section(
+            "Evidence ranker (`evidence_ranker.json`)",
             f"Logistic model over the sentences of the first {m['read']} passages (the hand rule reads 8); "
             f"{m['train_sentences']:,} sentences of {m['train_questions']} answerable training questions.",
-            "",
-            f"| answer among the {m['n_evidence']} evidence sentences | hand rule | learned |",
-            "|---|---|---|",
-            f"| held-out weeks ({m['holdout_questions']} questions) | {held['hand']:.3f} "
-            f"| {held['learned']:.3f} |",
-            f"| training weeks | {trained['hand']:.3f} | {trained['learned']:.3f} |",
-            "",
+            f"answer among the {m['n_evidence']} evidence sentences | hand rule",
+            m["holdout_answer_in_evidence"], m["train_answer_in_evidence"], m,
             f"Answer anywhere in the passages read (the ceiling): {m['holdout_answer_in_pool']:.3f} "
             "held out. "
-            f"Tried (held-out score): {m['tried']}. "
-            f"Time: {m['seconds']['examples']} s for the examples, {m['seconds']['training']} s to train.",
-            "",
-            "| feature | weight (standardised) |",
-            "|---|---|",
-            *(f"| {name} | {w:+.3f} |" for name, w in m["weights"].items()),
-        ]
+            f"Tried (held-out score): {m['tried']}.",
+            "weight (standardised)",
+        )  # fmt: skip
     if "candidates" in card["parts"]:
         m = card["parts"]["candidates"]
-        held, trained = m["holdout_best_is_right"], m["train_best_is_right"]
-        lines += [
-            "",
-            "## Candidate ranker (`candidate_ranker.json`)",
-            "",
+        lines += _part_section(
+            "Candidate ranker (`candidate_ranker.json`)",
             f"Conditional logit over the short-listed candidates of {m['train_questions']} answerable "
             f"training questions (evidence by the {m['evidence']} ranker), each judged by the model.",
-            "",
-            "| best candidate is right | hand weights | learned |",
-            "|---|---|---|",
-            f"| held-out weeks ({m['holdout_questions']} questions) | {held['hand']:.3f} "
-            f"| {held['learned']:.3f} |",
-            f"| training weeks | {trained['hand']:.3f} | {trained['learned']:.3f} |",
-            "",
+            "best candidate is right | hand weights", m["holdout_best_is_right"], m["train_best_is_right"], m,
             f"Some candidate right (the ceiling): {m['holdout_some_right']:.3f} held out. "
-            f"Penalties tried (held-out score): {m['penalties']}. "
-            f"Time: {m['seconds']['examples']} s for the examples, {m['seconds']['training']} s to train.",
-            "",
-            "| feature | weight |",
-            "|---|---|",
-            *(f"| {name} | {w:+.3f} |" for name, w in m["weights"].items()),
-        ]
+            f"Penalties tried (held-out score): {m['penalties']}.",
+            "weight",
+        )  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def _part_section(
+    title: str, intro: str, measure: str, held: dict, trained: dict, m: dict, tried: str, weight: str
+) -> list[str]:
+    """One part's card section: what it is, hand vs learned held out and in training, the
+    settings tried, the time, and its weights."""
+    return [
+        "", f"## {title}", "", intro, "",
+        f"| {measure} | learned |", "|---|---|---|",
+        f"| held-out weeks ({m['holdout_questions']} questions) | {held['hand']:.3f} "
+        f"| {held['learned']:.3f} |",
+        f"| training weeks | {trained['hand']:.3f} | {trained['learned']:.3f} |",
+        "",
+        f"{tried} Time: {m['seconds']['examples']} s for the examples, "
+        f"{m['seconds']['training']} s to train.",
+        "", f"| feature | {weight} |", "|---|---|",
+        *(f"| {name} | {w:+.3f} |" for name, w in m["weights"].items()),
+    ]  # fmt: skip
 
 
 def _kept_parts(out: Path, training: tuple[str, ...]) -> dict:
