@@ -23,6 +23,7 @@ from qa.tune.evidence import answer_in_top
 from qa.tune.run import run_tune
 
 TOWNS = ["Tallport", "Brenvik", "Oskarby", "Lundmere"]
+RANKERS = ("evidence", "candidates")
 PEOPLE = ["Mira Solberg", "Ivo Kestrel", "Ana Ruiz", "Tomas Varga"]
 THINGS = ["bridge", "library", "harbour", "stadium"]
 
@@ -79,10 +80,11 @@ def test_the_last_weeks_are_held_out_and_excluded_questions_dropped(weeks: Path,
 def tuned(
     weeks: Path, tmp_path_factory: pytest.TempPathFactory, settings: Settings
 ) -> tuple[Path, Settings, dict]:
-    """One tuning run of both parts on the invented weeks (the last one held out)."""
+    """One tuning run of both rankers on the invented weeks (the last one held out); the
+    reader's training has its own tests (`test_reader_tune.py`)."""
     root = tmp_path_factory.mktemp("tuned")
     local = settings.replace(index_dir=root / "indexes")
-    card = run_tune([weeks], root / "out", holdout=1, settings=local, cache=root / "cache")
+    card = run_tune([weeks], root / "out", holdout=1, settings=local, cache=root / "cache", parts=RANKERS)
     return root / "out", local, card
 
 
@@ -112,7 +114,7 @@ def test_a_second_run_reads_its_cached_examples_and_writes_the_same_parts(
     cache = out.parent / "cache"
     made = {p: p.stat().st_mtime_ns for p in cache.rglob("*.npz")}
     assert len(made) == 8  # 4 weeks, of sentences and of candidates
-    run_tune([weeks], out, holdout=1, settings=local, cache=cache)
+    run_tune([weeks], out, holdout=1, settings=local, cache=cache, parts=RANKERS)
     assert [(out / name).read_text() for name in (EVIDENCE_RANKER, CANDIDATE_RANKER)] == first
     assert {p: p.stat().st_mtime_ns for p in cache.rglob("*.npz")} == made
 

@@ -25,7 +25,8 @@ from qa.config import MAX_QUESTION_CHARS, Settings
 from qa.errors import InvalidQuestion, SettingsError
 from qa.ingest.readers import ReadResult, read_paths
 from qa.models.embedder import Embedder
-from qa.models.generator import Generator, RemoteGenerator
+from qa.models.generator import Generator, RemoteGenerator, default_model_path
+from qa.models.merge import merged_model
 from qa.stores import IngestReport, SearchIndex, add_articles, open_store
 from qa.text.dates import published_on
 
@@ -123,7 +124,15 @@ class Assistant:
         s = self.settings
         if s.llm_url:
             return RemoteGenerator(s.llm_url)
-        return Generator(s.model_path, n_ctx=s.n_ctx, n_threads=s.n_threads)
+        model = Path(s.model_path).expanduser() if s.model_path else default_model_path()
+        reader = self.tuned.reader_for(model)
+        if self.tuned.reader is not None and reader is None and model.is_file():
+            log.warning("The tuned reader adapter was trained for another model than %s; not applied.", model)
+        if reader is None:
+            return Generator(model, n_ctx=s.n_ctx, n_threads=s.n_threads)
+        # Merged once into the user cache: applied at run time, an adapter slows every prompt.
+        merged = merged_model(model, reader, s.cache_dir)
+        return Generator(merged, n_ctx=s.n_ctx, n_threads=s.n_threads, name=f"{model.name} + {reader.name}")
 
     def use_index(self, name: str) -> None:
         """Answer from another index, keeping the loaded embedder and model. A missing or

@@ -18,6 +18,8 @@ from qa.errors import ModelError
 PACKAGED = Path(__file__).resolve().parent.parent / "tuned"
 EVIDENCE_RANKER = "evidence_ranker.json"
 CANDIDATE_RANKER = "candidate_ranker.json"
+READER_ADAPTER = "reader_lora.gguf"  # a GGUF LoRA for the model it was trained on
+READER_BASE = "reader.json"  # which model file that was (name and size)
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,20 @@ class TunedParts:
     read: int = SENTENCE_PASSAGES  # passages whose sentences the evidence ranker scores
     pool: int | None = None  # passages its features were computed over in training (None: `read`)
     candidate_weights: Weights = Weights()
+    reader: Path | None = None  # the reader adapter
+    reader_base: dict | None = None  # the model file it adapts: {"name", "bytes"}
     source: str = "off"
+
+    def reader_for(self, model: Path) -> Path | None:
+        """The reader adapter if it was trained for `model` (same file name and size), else None:
+        an adapter only means something to the weights it was trained on."""
+        if self.reader is None or self.reader_base is None or not model.is_file():
+            return None
+        same = (
+            self.reader_base.get("name") == model.name
+            and self.reader_base.get("bytes") == model.stat().st_size
+        )
+        return self.reader if same else None
 
 
 def load_tuned(tuned: str) -> TunedParts:
@@ -54,6 +69,17 @@ def load_tuned(tuned: str) -> TunedParts:
     path = folder / CANDIDATE_RANKER
     if path.is_file():
         parts["candidate_weights"] = load_weights(path)
+    path = folder / READER_ADAPTER
+    if path.is_file():
+        parts["reader"] = path
+        try:
+            parts["reader_base"] = dict(
+                json.loads((folder / READER_BASE).read_text(encoding="utf-8"))["base"]
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(
+                f"Cannot read {folder / READER_BASE} (the reader adapter's model): {exc}"
+            ) from exc
     if len(parts) == 1:
         raise ModelError(f"QA_TUNED={tuned}: the folder has no tuned parts (run `qa tune --out {tuned}`).")
     return TunedParts(**parts)

