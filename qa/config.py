@@ -156,10 +156,11 @@ class Settings(BaseSettings):
     )
     tuned: str = Field(
         "off",
-        description="The rankers learned from past news quizzes (`qa tune`, docs/tuning.md): `off` (the "
-        "hand-set rules), `packaged` (shipped, tuned on 2022-2023 quizzes: they put the answer among the "
-        "evidence more often but answer dev and val no better, so they are not the default), or a "
-        "folder `qa tune --out` wrote.",
+        description="The parts learned from past news quizzes (`qa tune`, docs/tuning.md): `off` (the "
+        "hand-set rules), `packaged` (the shipped rankers, tuned on 2022-2023 quizzes: they put the answer "
+        "among the evidence more often but answer dev and val no better, so they are not the default), or "
+        "a folder `qa tune --out` wrote (rankers, and a reader adapter for the model, merged into it in "
+        "the cache folder on first use).",
     )
     min_support: float = Field(
         0.15,

@@ -63,7 +63,9 @@ def reader() -> Reader:
     return Reader(default_model_path(), TINY)
 
 
-PROMPT = "Sentences:\n- The bridge in Tallport opened on Monday.\nQuestion: Which town opened a bridge?\nAnswer:"  # noqa: E501
+PROMPT = (
+    "Sentences:\n- The bridge in Tallport opened on Monday.\nQuestion: Which town opened a bridge?\nAnswer:"
+)
 EXAMPLE = ReaderExample("x", PROMPT, "Tallport", ["Tallport"])
 
 
