@@ -173,3 +173,25 @@ def test_a_corrupt_adapter_is_a_clear_model_error(tmp_path: Path) -> None:
         Generator(default_model_path(), n_ctx=512, lora_path=tmp_path / READER_ADAPTER)
     with pytest.raises(ModelError, match="Reader adapter not found"):
         Generator(default_model_path(), n_ctx=512, lora_path=tmp_path / "missing.gguf")
+
+
+def test_tune_trains_the_reader_from_packs_and_writes_its_card(
+    tmp_path_factory: pytest.TempPathFactory, settings: Settings
+) -> None:
+    from qa.tune.run import run_tune
+
+    root = tmp_path_factory.mktemp("reader-run")
+    for week in range(3):
+        _week(root / "weeks" / f"2026010{week}", week)
+    local = settings.replace(index_dir=root / "indexes")
+    card = run_tune([root / "weeks"], root / "out", holdout=1, settings=local, cache=root / "cache",
+                    parts=("reader",), reader_recipe=TINY)  # fmt: skip
+    m = card["parts"]["reader"]
+    assert m["train_examples"] == 8 and m["holdout_examples"] == 4  # every answer is in its week's sentences
+    assert m["kept"] == (root / "out" / READER_ADAPTER).is_file()
+    assert (root / "out" / READER_BASE).is_file()
+    assert "## Reader adapter" in (root / "out" / "card.md").read_text()
+    assert sorted(p.name for p in (root / "cache").rglob("*.jsonl")) == [
+        "20260100-4.jsonl",
+        "20260101-4.jsonl",
+    ]
