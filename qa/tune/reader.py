@@ -20,7 +20,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from qa.eval.run import Pack
+from qa.eval.run import Pack, ensure_index
 from qa.stores.local.lexical import LexicalIndex
 from qa.text.normalize import normalize
 from qa.text.sentences import is_question, split_sentences
@@ -96,8 +96,6 @@ def lexical_examples(pack: Pack, render, seed: int) -> list[ReaderExample]:
 def assistant_examples(pack: Pack, assistant) -> list[ReaderExample]:
     """The assistant's own prompts for a week's answerable questions whose evidence writes the
     gold answer (`assistant`: a `qa.answering.assistant.Assistant`)."""
-    from qa.eval.run import ensure_index
-
     assistant.use_index(ensure_index(pack, assistant.settings, assistant.embedder))
     examples = []
     for q in (q for q in pack.questions if q.answerable):
@@ -374,12 +372,11 @@ def train_and_write_reader(
     model = Path(settings.model_path).expanduser() if settings.model_path else default_model_path()
     work = out / "reader_work"
     record = train_reader(train, held, model, work, recipe, reader)
-    best = torch.load(work / "reader_best.pt", weights_only=True)
     adapter = out / READER_ADAPTER
     if record["best_step"] == 0:
         adapter.unlink(missing_ok=True)  # training never beat the model as it is: no adapter
     else:
-        write_gguf_lora(best, recipe.alpha, adapter)
+        write_gguf_lora(torch.load(work / "reader_best.pt", weights_only=True), recipe.alpha, adapter)
     info = {"base": model_identity(model), "recipe": asdict(recipe), "record": record}
     (out / READER_BASE).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
     return {
