@@ -37,6 +37,8 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_QUESTION_CHARS = 2000
 PREFIX = "QA_"
+# The packaged model's likelihood threshold (`min_answer_logprob` unset, no tuned reader).
+MODEL_MIN_ANSWER_LOGPROB = -6.75
 # Read by the browser app, not by the pipeline; listed so they are not reported as unknown.
 APP_VARIABLES = {"QA_AUTH"}
 
@@ -170,13 +172,14 @@ class Settings(BaseSettings):
         "the question's key terms (IDF-weighted, with its title); when no evidence sentence does, the "
         "model is not asked.",
     )
-    min_answer_logprob: float = Field(
-        -6.75,
+    min_answer_logprob: float | None = Field(
+        None,
         ge=-1e12,
         le=0.0,  # the bounds also refuse nan
         description="In `choose` mode, a phrase the model finds less likely than this as the answer "
-        "(its log-probability after the evidence prompt) is withheld; chosen on the dev and val "
-        "packs together; -1e9 disables it.",
+        "(its log-probability after the evidence prompt) is withheld; -1e9 disables it. Unset: "
+        f"{MODEL_MIN_ANSWER_LOGPROB} (chosen for the packaged model on the dev and val packs together), or "
+        "the value `qa tune` calibrated for its reader adapter when one is applied.",
     )
 
     @classmethod
@@ -289,6 +292,9 @@ def allowed(name: str) -> str:
     if typing.get_origin(base) is Literal:
         return "one of " + ", ".join(repr(v) for v in typing.get_args(base))
     kinds = {int: "an integer", float: "a number", Path: "a folder path", str: "text"}
+    given = [a for a in typing.get_args(base) if a is not type(None)]
+    if len(given) == 1 and given[0] in (int, float):  # a number or unset: the default says what unset means
+        base = given[0]
     kind = kinds.get(base, "text or nothing")  # type: ignore[arg-type]
     if "Ge" in bounds and "Le" in bounds:
         return f"{kind} from {bounds['Ge']} to {bounds['Le']}"

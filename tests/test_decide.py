@@ -4,6 +4,7 @@ only where its likelihood of the answer decides whether it is given)."""
 from qa.answering.candidates import restates
 from qa.answering.decide import NO_EVIDENCE, OFF_QUESTION, UNLIKELY, Decision, Policy, decide
 from qa.answering.question import classify
+from qa.config import MODEL_MIN_ANSWER_LOGPROB, Settings
 from tests.helpers import retrieval_of
 
 
@@ -68,8 +69,6 @@ def test_a_phrase_the_model_finds_unlikely_is_withheld(assistant) -> None:  # no
     the phrase is given (`min_answer_logprob`)."""
     from functools import partial
 
-    from qa.config import Settings
-
     r = retrieval_of("Harbor pilot Tomas Reyes guided the damaged tanker into Port Alden on Friday.")
     question = "Who guided the damaged tanker into Port Alden?"
     prompt = assistant.prompts.render("answer", question=question, evidence=r.evidence)
@@ -88,10 +87,17 @@ def test_a_phrase_the_model_finds_unlikely_is_withheld(assistant) -> None:  # no
     assert withheld.logprob == answered.logprob and "likely" in withheld.reason
 
 
+def test_the_likelihood_threshold_is_the_setting_else_the_reader_s_else_the_model_s() -> None:
+    assert Policy.from_settings(Settings()).min_answer_logprob == MODEL_MIN_ANSWER_LOGPROB
+    assert Policy.from_settings(Settings(), calibrated=-2.25).min_answer_logprob == -2.25
+    explicit = Settings(min_answer_logprob=-9.0)
+    assert Policy.from_settings(explicit, calibrated=-2.25).min_answer_logprob == -9.0
+
+
 def test_an_answer_reports_the_likelihood_it_was_given_on(assistant) -> None:  # noqa: ANN001 - fixture
     answer = assistant.ask("Who is the Chinese foreign ministry spokeswoman?")
-    assert not answer.abstained and answer.kind == "phrase"
-    assert assistant.settings.min_answer_logprob <= answer.answer_logprob < 0
+    assert not answer.abstained and answer.kind == "phrase" and not answer.answer_logprob_waived
+    assert MODEL_MIN_ANSWER_LOGPROB <= answer.answer_logprob < 0  # the packaged model's threshold
 
 
 def test_a_phrase_its_sentence_states_in_the_asked_argument_is_not_withheld(assistant) -> None:  # noqa: ANN001
@@ -99,8 +105,6 @@ def test_a_phrase_its_sentence_states_in_the_asked_argument_is_not_withheld(assi
     sentence states there is given even when the model doubts it (a threshold nothing passes),
     but not when the sentence negates the verb, and not for a question that has a type."""
     from functools import partial
-
-    from qa.config import Settings
 
     nothing_passes = Policy.from_settings(Settings(min_answer_logprob=0.0))
 

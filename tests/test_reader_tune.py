@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from qa.answering.decide import UNLIKELY
 from qa.answering.prompts import PromptLibrary
 from qa.answering.tuned import READER_ADAPTER, READER_BASE, load_tuned
 from qa.config import Settings
@@ -25,6 +26,7 @@ from qa.tune.reader import (
     train_and_write_reader,
     write_gguf_lora,
 )
+from qa.tune.threshold import STEP, Outcome, calibrate, matched_threshold, scores
 from tests.conftest import SEED_QUESTION
 from tests.test_tune import _week
 
@@ -191,7 +193,69 @@ def test_tune_trains_the_reader_from_packs_and_writes_its_card(
     assert m["kept"] == (root / "out" / READER_ADAPTER).is_file()
     assert (root / "out" / READER_BASE).is_file()
     assert "## Reader adapter" in (root / "out" / "card.md").read_text()
+    # A kept adapter gets its likelihood threshold calibrated on the held-out week (which has no
+    # unanswerable question here: nothing to calibrate on, so the model's threshold stays).
+    assert ("calibration" in m) == m["kept"]
+    assert json.loads((root / "out" / READER_BASE).read_text()).get("min_answer_logprob") is None
     assert sorted(p.name for p in (root / "cache").rglob("*.jsonl")) == [
         "20260100-4.jsonl",
         "20260101-4.jsonl",
     ]
+
+
+def _outcomes(logprobs: list[float | None], answerable: bool) -> list[Outcome]:
+    return [Outcome(answerable, False, answerable, p) for p in logprobs]
+
+
+def test_the_reader_threshold_keeps_the_model_alone_s_abstention() -> None:
+    # The model alone withholds 2 of 4 unanswerable phrases at -6.75; the adapter is surer of
+    # everything, so its threshold must be stricter to withhold 2 of 4.
+    base = _outcomes([-9.0, -7.0, -3.0, -1.0], answerable=False) + _outcomes([-2.0], answerable=True)
+    adapted = _outcomes([-2.6, -1.9, -0.6, -0.2], answerable=False) + _outcomes([-1.0], answerable=True)
+    assert scores(base, -6.75)["abstention"] == 0.5
+    chosen = matched_threshold(base, adapted, -6.75)
+    assert chosen == -1.75  # the least strict step withholding -2.6 and -1.9
+    assert scores(adapted, chosen)["abstention"] == 0.5
+    assert scores(adapted, chosen - STEP)["abstention"] < 0.5
+    # A phrase the threshold does not apply to (None) is never withheld; no unanswerable
+    # questions leave nothing to calibrate on.
+    assert scores(_outcomes([None], answerable=False), 0.0)["abstention"] == 0.0
+    assert matched_threshold(adapted[-1:], adapted[-1:], -6.75) is None
+
+
+def test_calibrate_answers_held_out_questions_with_and_without_the_reader(
+    adapted: tuple[Path, float], settings: Settings, cache: Path, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from qa.answering.assistant import Assistant
+
+    folder, _ = adapted
+    week = _week(tmp_path / "20260105", 5)
+    with (week / "questions.jsonl").open("a") as handle:  # one the week's articles do not answer
+        handle.write(json.dumps({"id": "u", "question": "Who led the harbour project in Oslo?",
+                                 "answers": ["Nobody"], "answerable": False}) + "\n")  # fmt: skip
+    local = settings.replace(cache_dir=cache)
+    parts = load_tuned(str(folder))
+    model = default_model_path().name
+    assert Assistant(settings=local, tuned=replace(parts, reader=None)).generator.name == model
+    c = calibrate([load_pack(week)], local, parts)
+    assert c["model_alone"]["answerable"] == c["adapted"]["answerable"] == 4
+    assert c["min_answer_logprob"] is not None and -20.0 <= c["min_answer_logprob"] <= 0.0
+    assert c["adapted"]["abstention"] >= c["model_alone"]["abstention"]
+
+
+def test_the_assistant_uses_the_reader_s_threshold_unless_one_is_set(
+    reader: Reader, adapted: tuple[Path, float], settings: Settings, cache: Path, tmp_path: Path
+) -> None:
+    from qa.answering.assistant import Assistant
+
+    # A zero adapter (the model as it is, merged) calibrated so strictly that nothing passes.
+    write_gguf_lora(reader.lora_state(), TINY.alpha, tmp_path / READER_ADAPTER)
+    info = {"base": model_identity(default_model_path()), "min_answer_logprob": 0.0}
+    (tmp_path / READER_BASE).write_text(json.dumps(info))
+    local = settings.replace(tuned=str(tmp_path), cache_dir=cache)
+    free = Assistant(settings=local.replace(min_answer_logprob=-1e9)).ask(SEED_QUESTION)  # set: it wins
+    assert free.kind == "phrase" and not free.answer_logprob_waived and free.answer_logprob < 0, free.reason
+    strict = Assistant(settings=local).ask(SEED_QUESTION)
+    assert strict.abstained and strict.reason == UNLIKELY and strict.answer_logprob == free.answer_logprob

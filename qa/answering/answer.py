@@ -38,6 +38,8 @@ class Answer:
     # The model's log-probability of the chosen phrase (or of a short form of it, if higher):
     # below `min_answer_logprob` the phrase is withheld.
     answer_logprob: float | None = None
+    # The phrase's sentence states it where the question asks, so the threshold does not apply.
+    answer_logprob_waived: bool = False
     # What the question asks for (qa.answering.question.AnswerType) and how it was answered:
     # "phrase" (a short span of the cited sentence) or "sentence" (the cited sentence itself).
     answer_type: str = ""

@@ -68,8 +68,13 @@ class Assistant:
         embedder: str | None = None,
         top_k: int | None = None,
         settings: Settings | None = None,
+        tuned: TunedParts | None = None,
     ):
+        """`tuned`: the learned parts to use instead of those `QA_TUNED` names (`qa tune` compares
+        a folder's parts with and without its reader)."""
         base = settings or Settings.from_env()
+        if tuned is not None:
+            self.tuned = tuned  # takes the place of the cached property
         self.settings = base.replace(index=index, model_path=model_path, embedder=embedder, top_k=top_k)
         self.store = open_store(self.settings)
         self.prompts = PromptLibrary(self.settings.prompts_dir)
@@ -118,21 +123,39 @@ class Assistant:
         return load_tuned(self.settings.tuned)
 
     @cached_property
+    def model(self) -> Path | None:
+        """The in-process model file (None with a model server, `QA_LLM_URL`)."""
+        s = self.settings
+        if s.llm_url:
+            return None
+        return Path(s.model_path).expanduser() if s.model_path else default_model_path()
+
+    @cached_property
+    def reader(self) -> Path | None:
+        """The tuned reader adapter applied to the model, if the folder has one trained for it."""
+        if self.tuned.reader is None or self.model is None:
+            return None
+        reader = self.tuned.reader_for(self.model)
+        if reader is None and self.model.is_file():
+            log.warning(
+                "The tuned reader adapter was trained for another model than %s; not applied.", self.model
+            )
+        return reader
+
+    @cached_property
     def generator(self) -> Generator | RemoteGenerator:
         """Loaded on first use: ingesting and retrieval do not need the model (a model server,
         `QA_LLM_URL`, is checked at start-up instead)."""
         s = self.settings
-        if s.llm_url:
+        if self.model is None:
             return RemoteGenerator(s.llm_url)
-        model = Path(s.model_path).expanduser() if s.model_path else default_model_path()
-        reader = self.tuned.reader_for(model)
-        if self.tuned.reader is not None and reader is None and model.is_file():
-            log.warning("The tuned reader adapter was trained for another model than %s; not applied.", model)
-        if reader is None:
-            return Generator(model, n_ctx=s.n_ctx, n_threads=s.n_threads)
+        if self.reader is None:
+            return Generator(self.model, n_ctx=s.n_ctx, n_threads=s.n_threads)
         # Merged once into the user cache: applied at run time, an adapter slows every prompt.
-        merged = merged_model(model, reader, s.cache_dir)
-        return Generator(merged, n_ctx=s.n_ctx, n_threads=s.n_threads, name=f"{model.name} + {reader.name}")
+        merged = merged_model(self.model, self.reader, s.cache_dir)
+        return Generator(
+            merged, n_ctx=s.n_ctx, n_threads=s.n_threads, name=f"{self.model.name} + {self.reader.name}"
+        )
 
     def use_index(self, name: str) -> None:
         """Answer from another index, keeping the loaded embedder and model. A missing or
@@ -220,7 +243,8 @@ class Assistant:
         retrieved_at = time.perf_counter()
         s = self.settings
         mode = self.answer_mode
-        policy = Policy.from_settings(s, mode, self.tuned.candidate_weights)
+        calibrated = self.tuned.reader_min_answer_logprob if self.reader is not None else None
+        policy = Policy.from_settings(s, mode, self.tuned.candidate_weights, calibrated)
         raw, judge = None, None
         if policy.asks_model(form, retrieval):
             prompt = self.prompts.render("answer", question=question, evidence=retrieval.evidence)

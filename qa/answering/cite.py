@@ -30,6 +30,7 @@ def answer_for(
         support=round(decision.support, 4),
         answer_score=decision.score,
         answer_logprob=None if decision.logprob is None else round(decision.logprob, 4),
+        answer_logprob_waived=decision.logprob_waived,
         reason=decision.reason,
         raw_output=raw_output or "",
         model=model,

@@ -36,7 +36,7 @@ from qa.answering.ground import Grounded, ground
 from qa.answering.question import AnswerType, QuestionForm
 from qa.answering.rank import Judge, Weights, rank
 from qa.answering.retrieve import Evidence, Retrieval
-from qa.config import Settings, default_of
+from qa.config import MODEL_MIN_ANSWER_LOGPROB, Settings, default_of
 from qa.text.normalize import contains_phrase
 
 # Candidates the model judges: the model's own phrase, then those of the best-ranked sentences.
@@ -54,6 +54,9 @@ class Decision:
     # The model's log-probability of the chosen phrase, or of one of its short forms if higher
     # (a short form is the same entity, see `rank`); None when the model did not judge.
     logprob: float | None = None
+    # The phrase's sentence states it where the question asks, so the model's doubt does not
+    # withhold it (`Policy.gate`).
+    logprob_waived: bool = False
     support: float = 0.0
     reason: str = ""
     # Ranked; only the first one's likelihood and score are exact (`rank`: the others may
@@ -74,18 +77,24 @@ class Policy:
     whether evidence can answer."""
 
     min_support: float = default_of("min_support")  # type: ignore[assignment]
-    min_answer_logprob: float = default_of("min_answer_logprob")  # type: ignore[assignment]
+    min_answer_logprob: float = MODEL_MIN_ANSWER_LOGPROB
     answer_mode: AnswerMode = "choose"  # "generate": keep the model's phrase only
     weights: Weights = Weights()
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, answer_mode: AnswerMode | None = None, weights: Weights | None = None
-    ) -> Policy:
+        cls, settings: Settings, answer_mode: AnswerMode | None = None, weights: Weights | None = None,
+        calibrated: float | None = None,
+    ) -> Policy:  # fmt: skip
         """`answer_mode`: the mode in use (`Assistant.answer_mode`), which `auto` leaves to the model;
-        `weights`: the candidate ranker's (`qa.answering.tuned`), else the hand-set ones."""
+        `weights`: the candidate ranker's (`qa.answering.tuned`), else the hand-set ones;
+        `calibrated`: the likelihood threshold of the tuned reader in use (`qa tune` calibrates it:
+        the adapter makes the model surer of what it copies), used when the setting is unset."""
         mode = answer_mode or ("choose" if settings.answer_mode == "auto" else settings.answer_mode)
-        return cls(settings.min_support, settings.min_answer_logprob, mode, weights or Weights())
+        threshold = settings.min_answer_logprob
+        if threshold is None:
+            threshold = MODEL_MIN_ANSWER_LOGPROB if calibrated is None else calibrated
+        return cls(settings.min_support, threshold, mode, weights or Weights())
 
     def about(self, sentence: Evidence) -> bool:
         """The sentence (with its title) carries enough of the question's key terms to answer it."""
@@ -195,7 +204,7 @@ def _phrase(
         return Decision("abstain", support=support, reason=reason)
     if reason is not None:
         return Decision("abstain", score=score, logprob=logprob, support=support, reason=reason)
-    return Decision("phrase", text, cited, score, logprob, support)
+    return Decision("phrase", text, cited, score, logprob, stated, support)
 
 
 def _description(name: str, retrieval: Retrieval, policy: Policy) -> Decision:

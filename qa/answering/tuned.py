@@ -32,6 +32,8 @@ class TunedParts:
     candidate_weights: Weights = Weights()
     reader: Path | None = None  # the reader adapter
     reader_base: dict | None = None  # the model file it adapts: {"name", "bytes"}
+    # The likelihood threshold calibrated for the adapted model (None: the setting's default).
+    reader_min_answer_logprob: float | None = None
     source: str = "off"
 
     def reader_for(self, model: Path) -> Path | None:
@@ -73,9 +75,10 @@ def load_tuned(tuned: str) -> TunedParts:
     if path.is_file():
         parts["reader"] = path
         try:
-            parts["reader_base"] = dict(
-                json.loads((folder / READER_BASE).read_text(encoding="utf-8"))["base"]
-            )
+            info = json.loads((folder / READER_BASE).read_text(encoding="utf-8"))
+            parts["reader_base"] = dict(info["base"])
+            threshold = info.get("min_answer_logprob")
+            parts["reader_min_answer_logprob"] = None if threshold is None else float(threshold)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(
                 f"Cannot read {folder / READER_BASE} (the reader adapter's model): {exc}"

@@ -181,6 +181,7 @@ def _evaluate(assistant: Assistant, q: Question) -> tuple[dict, Verdict]:
         "support": answer.support,
         "answer_score": answer.answer_score,
         "answer_logprob": answer.answer_logprob,
+        "answer_logprob_waived": answer.answer_logprob_waived,
         "citations": [asdict(c) for c in answer.citations],
         "retrieved": answer.retrieved,
         "considered": answer.considered,

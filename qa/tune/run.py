@@ -14,7 +14,7 @@ from pathlib import Path
 
 from qa.answering.evidence_rank import FEATURES
 from qa.answering.rank import Weights
-from qa.answering.tuned import CANDIDATE_RANKER, EVIDENCE_RANKER, READER_ADAPTER
+from qa.answering.tuned import CANDIDATE_RANKER, EVIDENCE_RANKER, READER_ADAPTER, READER_BASE, load_tuned
 from qa.config import PROJECT_ROOT, Settings
 from qa.models.embedder import Embedder
 from qa.tune import PARTS, READS
@@ -22,6 +22,7 @@ from qa.tune.candidates import cached_candidate_examples, save_weights, train_ca
 from qa.tune.data import POOL_PASSAGES, cached_evidence_examples, find_packs, split_packs
 from qa.tune.evidence import train_evidence_ranker
 from qa.tune.reader import ReaderRecipe, cached_lexical_examples, held_out_examples, train_and_write_reader
+from qa.tune.threshold import calibrate
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,16 @@ def run_tune(
         held = held_out_examples(split.holdout, settings, tuned)
         examples_s = time.perf_counter() - started
         metrics = train_and_write_reader(train, held, settings, out, reader_recipe or ReaderRecipe(seed=seed))
+        trained_s = time.perf_counter() - started - examples_s
+        if metrics["kept"]:
+            metrics["calibration"] = calibrate(split.holdout, settings, load_tuned(str(out.resolve())))
+            info = json.loads((out / READER_BASE).read_text(encoding="utf-8"))
+            info["min_answer_logprob"] = metrics["calibration"]["min_answer_logprob"]
+            info["calibration"] = metrics["calibration"]
+            (out / READER_BASE).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
         metrics["seconds"] = {
-            "examples": round(examples_s), "training": round(time.perf_counter() - started - examples_s)
+            "examples": round(examples_s), "training": round(trained_s),
+            "calibration": round(time.perf_counter() - started - examples_s - trained_s),
         }  # fmt: skip
         card["parts"]["reader"] = metrics
     if "candidates" in parts:
@@ -161,8 +170,10 @@ def card_markdown(card: dict) -> str:
             "", "| greedy answer right, held out | model alone | with the adapter |", "|---|---|---|",
             f"| {m['holdout_examples']} prompts | {right['base']:.3f} | {right['learned']:.3f} |",
             "", f"Held-out curve: {curve}. Time: {m['seconds']['examples']} s for the examples, "
-            f"{m['seconds']['training']} s to train.",
+            f"{m['seconds']['training']} s to train, {m['seconds'].get('calibration', 0)} s to calibrate.",
         ]  # fmt: skip
+        if "calibration" in m:
+            lines += _calibration_section(m["calibration"])
     if "candidates" in card["parts"]:
         m = card["parts"]["candidates"]
         lines += _part_section(
@@ -175,6 +186,27 @@ def card_markdown(card: dict) -> str:
             "weight",
         )  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def _calibration_section(c: dict) -> list[str]:
+    """The reader's likelihood threshold, and what it and the model's own give on held-out weeks."""
+    alone, adapted, unmoved = c["model_alone"], c["adapted"], c["adapted_at_model_threshold"]
+    rows = [("model alone", alone), ("with the adapter, the model's threshold", unmoved),
+            ("with the adapter, its own threshold (kept)", adapted)]  # fmt: skip
+    chosen = c["min_answer_logprob"]
+    return [
+        "", "Likelihood threshold (`min_answer_logprob` in `reader.json`): "
+        + (f"{chosen:g}, the least strict at which the adapted model abstains on the held-out "
+           "unanswerable questions as often as the model alone does at its threshold."
+           if chosen is not None else "none: the held-out weeks have no unanswerable question."),
+        "", "| held-out questions | threshold | right | answer rate | abstention |", "|---|---|---|---|---|",
+        *(f"| {name} | {r['threshold']:g} | {r['right']}/{r['answerable']} | {_num(r['answer_rate'])} "
+          f"| {_num(r['abstention'])} |" for name, r in rows),
+    ]  # fmt: skip
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
 
 
 def _part_section(
