@@ -1,6 +1,8 @@
 """The decision on invented articles: answer, quote or abstain (real spaCy; the model is used
 only where its likelihood of the answer decides whether it is given)."""
 
+import pytest
+
 from qa.answering.candidates import restates
 from qa.answering.decide import NO_EVIDENCE, OFF_QUESTION, UNLIKELY, Decision, Policy, decide
 from qa.answering.question import classify
@@ -87,7 +89,10 @@ def test_a_phrase_the_model_finds_unlikely_is_withheld(assistant) -> None:  # no
     assert withheld.logprob == answered.logprob and "likely" in withheld.reason
 
 
-def test_the_likelihood_threshold_is_the_setting_else_the_reader_s_else_the_model_s() -> None:
+def test_the_likelihood_threshold_is_the_setting_else_the_reader_s_else_the_model_s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("QA_MIN_ANSWER_LOGPROB", raising=False)
     assert Policy.from_settings(Settings()).min_answer_logprob == MODEL_MIN_ANSWER_LOGPROB
     assert Policy.from_settings(Settings(), calibrated=-2.25).min_answer_logprob == -2.25
     explicit = Settings(min_answer_logprob=-9.0)

@@ -167,6 +167,12 @@ def test_a_reader_for_another_model_is_not_applied(tmp_path: Path) -> None:
     (tmp_path / READER_BASE).write_text("{")
     with pytest.raises(ModelError, match="reader adapter's model"):
         load_tuned(str(tmp_path))
+    for threshold in ("1.5", "NaN"):  # not a log-probability: refused, not silently used
+        (tmp_path / READER_BASE).write_text(
+            f'{{"base": {{"name": "x", "bytes": 1}}, "min_answer_logprob": {threshold}}}'
+        )
+        with pytest.raises(ModelError, match="min_answer_logprob"):
+            load_tuned(str(tmp_path))
 
 
 def test_a_corrupt_adapter_is_a_clear_model_error(tmp_path: Path) -> None:
@@ -195,8 +201,9 @@ def test_tune_trains_the_reader_from_packs_and_writes_its_card(
     assert "## Reader adapter" in (root / "out" / "card.md").read_text()
     # A kept adapter gets its likelihood threshold calibrated on the held-out week (which has no
     # unanswerable question here: nothing to calibrate on, so the model's threshold stays).
-    assert ("calibration" in m) == m["kept"]
-    assert json.loads((root / "out" / READER_BASE).read_text()).get("min_answer_logprob") is None
+    info = json.loads((root / "out" / READER_BASE).read_text())
+    assert ("reader_threshold" in card) == ("calibration" in info) == m["kept"]
+    assert info.get("min_answer_logprob") is None
     assert sorted(p.name for p in (root / "cache").rglob("*.jsonl")) == [
         "20260100-4.jsonl",
         "20260101-4.jsonl",
@@ -240,9 +247,11 @@ def test_calibrate_answers_held_out_questions_with_and_without_the_reader(
     model = default_model_path().name
     assert Assistant(settings=local, tuned=replace(parts, reader=None)).generator.name == model
     c = calibrate([load_pack(week)], local, parts)
-    assert c["model_alone"]["answerable"] == c["adapted"]["answerable"] == 4
+    assert c["model_alone"]["answerable"] == c["reader_at_own_threshold"]["answerable"] == 4
     assert c["min_answer_logprob"] is not None and -20.0 <= c["min_answer_logprob"] <= 0.0
-    assert c["adapted"]["abstention"] >= c["model_alone"]["abstention"]
+    assert c["reader_at_own_threshold"]["abstention"] >= c["model_alone"]["abstention"]
+    assert c["model_alone"]["threshold"] == c["reader_at_model_threshold"]["threshold"] == -6.75
+    assert c["reader_at_own_threshold"]["threshold"] == c["min_answer_logprob"]
 
 
 def test_the_assistant_uses_the_reader_s_threshold_unless_one_is_set(

@@ -78,7 +78,11 @@ def load_tuned(tuned: str) -> TunedParts:
             info = json.loads((folder / READER_BASE).read_text(encoding="utf-8"))
             parts["reader_base"] = dict(info["base"])
             threshold = info.get("min_answer_logprob")
-            parts["reader_min_answer_logprob"] = None if threshold is None else float(threshold)
+            if threshold is not None:
+                threshold = float(threshold)
+                if not -1e12 <= threshold <= 0.0:  # also refuses nan
+                    raise ValueError(f"min_answer_logprob {threshold} is not a log-probability")
+            parts["reader_min_answer_logprob"] = threshold
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(
                 f"Cannot read {folder / READER_BASE} (the reader adapter's model): {exc}"

@@ -85,16 +85,8 @@ def run_tune(
         held = held_out_examples(split.holdout, settings, tuned)
         examples_s = time.perf_counter() - started
         metrics = train_and_write_reader(train, held, settings, out, reader_recipe or ReaderRecipe(seed=seed))
-        trained_s = time.perf_counter() - started - examples_s
-        if metrics["kept"]:
-            metrics["calibration"] = calibrate(split.holdout, settings, load_tuned(str(out.resolve())))
-            info = json.loads((out / READER_BASE).read_text(encoding="utf-8"))
-            info["min_answer_logprob"] = metrics["calibration"]["min_answer_logprob"]
-            info["calibration"] = metrics["calibration"]
-            (out / READER_BASE).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
         metrics["seconds"] = {
-            "examples": round(examples_s), "training": round(trained_s),
-            "calibration": round(time.perf_counter() - started - examples_s - trained_s),
+            "examples": round(examples_s), "training": round(time.perf_counter() - started - examples_s)
         }  # fmt: skip
         card["parts"]["reader"] = metrics
     if "candidates" in parts:
@@ -121,6 +113,15 @@ def run_tune(
         }  # fmt: skip
         save_weights(weights, out / CANDIDATE_RANKER, trained_on=card["train_weeks"])
         card["parts"]["candidates"] = metrics
+    if (out / READER_ADAPTER).is_file():
+        # Last: the reader's threshold is calibrated with every part it will run with.
+        started = time.perf_counter()
+        calibration = calibrate(split.holdout, settings, load_tuned(str(out.resolve())))
+        calibration["seconds"] = round(time.perf_counter() - started)
+        info = json.loads((out / READER_BASE).read_text(encoding="utf-8"))
+        info.update(min_answer_logprob=calibration["min_answer_logprob"], calibration=calibration)
+        (out / READER_BASE).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+        card["reader_threshold"] = calibration
     (out / "card.json").write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     (out / "card.md").write_text(card_markdown(card), encoding="utf-8")
     return card
@@ -170,10 +171,8 @@ def card_markdown(card: dict) -> str:
             "", "| greedy answer right, held out | model alone | with the adapter |", "|---|---|---|",
             f"| {m['holdout_examples']} prompts | {right['base']:.3f} | {right['learned']:.3f} |",
             "", f"Held-out curve: {curve}. Time: {m['seconds']['examples']} s for the examples, "
-            f"{m['seconds']['training']} s to train, {m['seconds'].get('calibration', 0)} s to calibrate.",
+            f"{m['seconds']['training']} s to train.",
         ]  # fmt: skip
-        if "calibration" in m:
-            lines += _calibration_section(m["calibration"])
     if "candidates" in card["parts"]:
         m = card["parts"]["candidates"]
         lines += _part_section(
@@ -185,23 +184,29 @@ def card_markdown(card: dict) -> str:
             f"Penalties tried (held-out score): {m['penalties']}.",
             "weight",
         )  # fmt: skip
+    if "reader_threshold" in card:
+        lines += _threshold_section(card["reader_threshold"])
     return "\n".join(lines) + "\n"
 
 
-def _calibration_section(c: dict) -> list[str]:
+def _threshold_section(c: dict) -> list[str]:
     """The reader's likelihood threshold, and what it and the model's own give on held-out weeks."""
-    alone, adapted, unmoved = c["model_alone"], c["adapted"], c["adapted_at_model_threshold"]
-    rows = [("model alone", alone), ("with the adapter, the model's threshold", unmoved),
-            ("with the adapter, its own threshold (kept)", adapted)]  # fmt: skip
     chosen = c["min_answer_logprob"]
+    rows = [("the model alone", c["model_alone"]),
+            ("with the reader, at the model's threshold", c["reader_at_model_threshold"])]  # fmt: skip
+    if chosen is not None:
+        rows.append(("with the reader, at its own threshold (used)", c["reader_at_own_threshold"]))
     return [
-        "", "Likelihood threshold (`min_answer_logprob` in `reader.json`): "
-        + (f"{chosen:g}, the least strict at which the adapted model abstains on the held-out "
-           "unanswerable questions as often as the model alone does at its threshold."
-           if chosen is not None else "none: the held-out weeks have no unanswerable question."),
+        "", "## Reader likelihood threshold", "",
+        (f"`min_answer_logprob` {chosen:g} in `reader.json`: the least strict at which the model with "
+         "the reader abstains on the held-out unanswerable questions as often as the model alone does "
+         "at its threshold, with this folder's other parts."
+         if chosen is not None else "None: the held-out weeks have no unanswerable question; the "
+         "model's threshold applies."),
         "", "| held-out questions | threshold | right | answer rate | abstention |", "|---|---|---|---|---|",
         *(f"| {name} | {r['threshold']:g} | {r['right']}/{r['answerable']} | {_num(r['answer_rate'])} "
           f"| {_num(r['abstention'])} |" for name, r in rows),
+        "", f"Time: {c['seconds']} s (every held-out question answered with and without the reader).",
     ]  # fmt: skip
 
 

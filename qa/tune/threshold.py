@@ -10,11 +10,16 @@ operating point the project chose, not bought with abstentions."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from qa.answering.tuned import TunedParts
 from qa.config import MODEL_MIN_ANSWER_LOGPROB, Settings
+from qa.errors import ModelError
 from qa.eval.metrics import is_correct
 from qa.eval.run import Pack, ensure_index
+
+if TYPE_CHECKING:
+    from qa.answering.assistant import Assistant
 
 NO_THRESHOLD = -1e9  # answers are recorded without the threshold, then replayed with each one
 STEP = 0.25  # thresholds tried: 0, -0.25, -0.5, ... down to LOWEST
@@ -33,9 +38,9 @@ class Outcome:
     logprob: float | None
 
 
-def outcomes(packs: list[Pack], assistant) -> list[Outcome]:
-    """Every question of `packs` answered by `assistant` (a `qa.answering.assistant.Assistant`
-    built with `min_answer_logprob=NO_THRESHOLD`)."""
+def outcomes(packs: list[Pack], assistant: Assistant) -> list[Outcome]:
+    """Every question of `packs` answered by `assistant` (built with
+    `min_answer_logprob=NO_THRESHOLD`)."""
     results = []
     for pack in packs:
         assistant.use_index(ensure_index(pack, assistant.settings, assistant.embedder))
@@ -52,6 +57,7 @@ def outcomes(packs: list[Pack], assistant) -> list[Outcome]:
 
 
 def withheld(o: Outcome, threshold: float) -> bool:
+    """The threshold withholds the phrase `o` gave."""
     return o.logprob is not None and o.logprob < threshold
 
 
@@ -69,14 +75,14 @@ def scores(results: list[Outcome], threshold: float) -> dict:
 
 
 def matched_threshold(base: list[Outcome], adapted: list[Outcome], base_threshold: float) -> float | None:
-    """The least strict threshold (in `STEP`s) at which `adapted` abstains on the unanswerable
-    questions at least as often as `base` does at `base_threshold`; None without unanswerable
-    questions to calibrate on."""
+    """The least strict threshold (0 and down in `STEP`s, to `LOWEST`) at which `adapted`
+    abstains on the unanswerable questions at least as often as `base` does at `base_threshold`
+    (0 if none does); None without unanswerable questions to calibrate on."""
     target = scores(base, base_threshold)["abstention"]
     if target is None:
         return None
     chosen = 0.0
-    for step in range(1, int(-LOWEST / STEP) + 1):
+    for step in range(int(-LOWEST / STEP) + 1):
         if scores(adapted, -step * STEP)["abstention"] < target:
             break
         chosen = -step * STEP
@@ -92,14 +98,20 @@ def calibrate(packs: list[Pack], settings: Settings, parts: TunedParts) -> dict:
     if base_threshold is None:
         base_threshold = MODEL_MIN_ANSWER_LOGPROB
     free = settings.replace(min_answer_logprob=NO_THRESHOLD)
+    with_reader = Assistant(settings=free, tuned=parts)
+    if with_reader.reader is None or with_reader.answer_mode != "choose":
+        raise ModelError(
+            "The reader's threshold is calibrated on the model it was trained for, in process and "
+            "in `choose` mode: a model server (QA_LLM_URL) or QA_ANSWER_MODE=generate cannot tune it."
+        )
     base = outcomes(packs, Assistant(settings=free, tuned=replace(parts, reader=None)))
-    adapted = outcomes(packs, Assistant(settings=free, tuned=parts))
+    adapted = outcomes(packs, with_reader)
     threshold = matched_threshold(base, adapted, base_threshold)
     return {
         "min_answer_logprob": threshold,
         "model_alone": scores(base, base_threshold),
-        "adapted": scores(adapted, base_threshold if threshold is None else threshold),
-        "adapted_at_model_threshold": scores(adapted, base_threshold),
+        "reader_at_model_threshold": scores(adapted, base_threshold),
+        "reader_at_own_threshold": scores(adapted, base_threshold if threshold is None else threshold),
     }
 
 
