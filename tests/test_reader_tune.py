@@ -210,6 +210,31 @@ def test_tune_trains_the_reader_from_packs_and_writes_its_card(
     ]
 
 
+def test_a_folder_s_reader_is_calibrated_last_with_the_parts_trained_beside_it(
+    adapted: tuple[Path, float], settings: Settings, cache: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from qa.tune.run import run_tune
+
+    out = tmp_path / "out"
+    shutil.copytree(adapted[0], out)  # a reader from an earlier run
+    for week in range(3):
+        _week(tmp_path / "weeks" / f"2026010{week}", week)
+    with (tmp_path / "weeks" / "20260102" / "questions.jsonl").open("a") as handle:  # held out
+        handle.write(json.dumps({"id": "u", "question": "Who led the harbour project in Oslo?",
+                                 "answers": ["Nobody"], "answerable": False}) + "\n")  # fmt: skip
+    local = settings.replace(index_dir=tmp_path / "indexes", cache_dir=cache)
+    card = run_tune([tmp_path / "weeks"], out, holdout=1, settings=local, cache=tmp_path / "cache",
+                    parts=("evidence",))  # fmt: skip
+    c = card["reader_threshold"]  # answered with the new evidence ranker, with and without the reader
+    assert c["model_alone"]["answerable"] == 4 and c["min_answer_logprob"] is not None
+    info = json.loads((out / READER_BASE).read_text())
+    assert info["min_answer_logprob"] == c["min_answer_logprob"] and info["base"]
+    assert load_tuned(str(out)).reader_min_answer_logprob == c["min_answer_logprob"]
+    assert "## Reader likelihood threshold" in (out / "card.md").read_text()
+
+
 def _outcomes(logprobs: list[float | None], answerable: bool) -> list[Outcome]:
     return [Outcome(answerable, False, answerable, p) for p in logprobs]
 
