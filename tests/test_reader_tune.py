@@ -16,6 +16,7 @@ from qa.errors import ModelError
 from qa.eval.run import load_pack
 from qa.models.generator import Generator, default_model_path
 from qa.models.merge import merged_model
+from qa.tune.data import pack_key
 from qa.tune.reader import (
     Reader,
     ReaderExample,
@@ -204,9 +205,9 @@ def test_tune_trains_the_reader_from_packs_and_writes_its_card(
     info = json.loads((root / "out" / READER_BASE).read_text())
     assert ("reader_threshold" in card) == ("calibration" in info) == m["kept"]
     assert info.get("min_answer_logprob") is None
+    # The training weeks' examples are cached under each week's content.
     assert sorted(p.name for p in (root / "cache").rglob("*.jsonl")) == [
-        "20260100-4.jsonl",
-        "20260101-4.jsonl",
+        f"{pack_key(load_pack(root / 'weeks' / week))}.jsonl" for week in ("20260100", "20260101")
     ]
 
 

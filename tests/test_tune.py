@@ -18,7 +18,7 @@ from qa.config import PROJECT_ROOT, Settings
 from qa.errors import IngestError, ModelError
 from qa.eval.run import Question, ensure_index, load_pack
 from qa.models.embedder import Embedder
-from qa.tune.data import POOL_PASSAGES, EvidenceExamples, find_packs, near_duplicates, split_packs
+from qa.tune.data import POOL_PASSAGES, EvidenceExamples, find_packs, near_duplicates, pack_key, split_packs
 from qa.tune.evidence import answer_in_top
 from qa.tune.run import run_tune
 
@@ -104,6 +104,16 @@ def test_tune_learns_the_rankers_and_writes_a_card(tuned: tuple[Path, Settings, 
     parts = load_tuned(str(out))
     assert isinstance(parts.evidence_ranker, LinearRanker) and parts.read == evidence["read"]
     assert parts.candidate_weights == Weights(**candidates["weights"])
+
+
+def test_a_pack_s_cache_key_follows_its_content(weeks: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = shutil.copytree(weeks / "20260100", tmp_path / "20260100")
+    assert pack_key(load_pack(copy)) == pack_key(load_pack(weeks / "20260100"))
+    questions = copy / "questions.jsonl"
+    questions.write_text(questions.read_text().replace("Who led", "Who started"))
+    assert pack_key(load_pack(copy)) != pack_key(load_pack(weeks / "20260100"))
 
 
 def test_a_second_run_reads_its_cached_examples_and_writes_the_same_parts(

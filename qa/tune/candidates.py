@@ -26,7 +26,7 @@ from qa.config import Settings
 from qa.eval.metrics import is_correct
 from qa.eval.run import Pack, ensure_index
 from qa.models.embedder import Embedder
-from qa.tune.data import stacked_groups
+from qa.tune.data import pack_key, stacked_groups
 from qa.tune.logit import fit_logit
 
 FEATURES = Weights.names()
@@ -105,7 +105,7 @@ def cached_candidate_examples(
     assistant: Assistant | None = None
     parts = []
     for pack in tqdm(packs, desc="candidate examples", unit="week"):
-        path = cache / f"candidates-{pack.name}-{len(pack.questions)}.npz"
+        path = cache / f"candidates-{pack_key(pack)}.npz"
         if not path.is_file():
             if assistant is None:
                 first = ensure_index(pack, settings, Embedder.from_settings(settings))

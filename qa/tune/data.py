@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,18 @@ def find_packs(folders: list[Path]) -> list[Path]:
         else:
             packs.extend(sorted(p.parent for p in folder.rglob("questions.jsonl")))
     return sorted(set(packs), key=lambda p: p.name)
+
+
+def pack_key(pack: Pack) -> str:
+    """A pack's name and a digest of its content (articles, and the questions kept after
+    dropping), so a cache of its examples is never read for a pack that changed."""
+    digest = hashlib.sha256()
+    for root in pack.corpus:
+        for file in sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]:
+            digest.update(file.name.encode())
+            digest.update(file.read_bytes())
+    digest.update(json.dumps([asdict(q) for q in pack.questions], sort_keys=True).encode())
+    return f"{pack.name}-{digest.hexdigest()[:12]}"
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -180,7 +194,7 @@ def cached_evidence_examples(
     cache.mkdir(parents=True, exist_ok=True)
     parts = []
     for pack in tqdm(packs, desc="evidence examples", unit="week"):
-        path = cache / f"evidence-{pack.name}-{len(pack.questions)}.npz"
+        path = cache / f"evidence-{pack_key(pack)}.npz"
         if not path.is_file():
             evidence_examples(pack, settings, embedder).save(path)
         parts.append(EvidenceExamples.load(path))

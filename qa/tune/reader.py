@@ -25,6 +25,7 @@ from qa.stores.local.lexical import LexicalIndex
 from qa.text.normalize import normalize
 from qa.text.sentences import is_question, split_sentences
 from qa.text.terms import terms
+from qa.tune.data import pack_key
 
 READER_EVIDENCE = 8  # sentences in a training prompt, as the assistant shows by default
 SEARCH_DEPTH = 50  # BM25 sentences searched for one holding the gold answer
@@ -332,7 +333,7 @@ def cached_lexical_examples(packs: list[Pack], settings, seed: int, folder: Path
     folder.mkdir(parents=True, exist_ok=True)
     examples = []
     for pack in tqdm(packs, desc="reader examples", unit="week"):
-        path = folder / f"{pack.name}-{len(pack.questions)}.jsonl"
+        path = folder / f"{pack_key(pack)}.jsonl"
         if not path.exists():
             save_examples(lexical_examples(pack, render, seed), path)
         examples += load_examples(path)
