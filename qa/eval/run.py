@@ -86,13 +86,18 @@ def corpus_index_name(pack: Pack, settings: Settings, embedder: Embedder) -> str
     digest.update(
         f"{embedder.name}|{embedder.runtime}|{settings.chunk_chars}|{settings.chunk_overlap}|titled-sum".encode()
     )
+    add_corpus(digest, pack)
+    return f"eval-{pack.name}-{digest.hexdigest()[:12]}"
+
+
+def add_corpus(digest: hashlib._Hash, pack: Pack) -> None:
+    """Feed `digest` the name and bytes of every article file of `pack`, in a stable order."""
     for root in pack.corpus:
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for file in files:
             if file.suffix.lower() in SUPPORTED_SUFFIXES:
                 digest.update(file.name.encode())
                 digest.update(file.read_bytes())
-    return f"eval-{pack.name}-{digest.hexdigest()[:12]}"
 
 
 def ensure_index(pack: Pack, settings: Settings, embedder: Embedder) -> str:

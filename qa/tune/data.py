@@ -25,7 +25,7 @@ from qa.answering.retrieve import Retriever, clean_query
 from qa.config import Settings
 from qa.errors import IngestError
 from qa.eval.metrics import evidence_found
-from qa.eval.run import Pack, Question, ensure_index, load_pack
+from qa.eval.run import Pack, Question, add_corpus, ensure_index, load_pack
 from qa.models.embedder import Embedder
 from qa.stores import open_store
 from qa.text.normalize import words
@@ -52,10 +52,7 @@ def pack_key(pack: Pack) -> str:
     """A pack's name and a digest of its content (articles, and the questions kept after
     dropping), so a cache of its examples is never read for a pack that changed."""
     digest = hashlib.sha256()
-    for root in pack.corpus:
-        for file in sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]:
-            digest.update(file.name.encode())
-            digest.update(file.read_bytes())
+    add_corpus(digest, pack)
     digest.update(json.dumps([asdict(q) for q in pack.questions], sort_keys=True).encode())
     return f"{pack.name}-{digest.hexdigest()[:12]}"
 

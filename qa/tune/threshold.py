@@ -10,16 +10,14 @@ operating point the project chose, not bought with abstentions."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
+from qa.answering.assistant import Assistant
+from qa.answering.decide import Policy
 from qa.answering.tuned import TunedParts
-from qa.config import MODEL_MIN_ANSWER_LOGPROB, Settings
+from qa.config import Settings
 from qa.errors import ModelError
 from qa.eval.metrics import is_correct
 from qa.eval.run import Pack, ensure_index
-
-if TYPE_CHECKING:
-    from qa.answering.assistant import Assistant
 
 NO_THRESHOLD = -1e9  # answers are recorded without the threshold, then replayed with each one
 STEP = 0.25  # thresholds tried: 0, -0.25, -0.5, ... down to LOWEST
@@ -92,11 +90,7 @@ def matched_threshold(base: list[Outcome], adapted: list[Outcome], base_threshol
 def calibrate(packs: list[Pack], settings: Settings, parts: TunedParts) -> dict:
     """The reader's threshold, from the held-out `packs` answered with `parts` with and without
     its reader; returns it with both sides' scores for the card."""
-    from qa.answering.assistant import Assistant
-
-    base_threshold = settings.min_answer_logprob
-    if base_threshold is None:
-        base_threshold = MODEL_MIN_ANSWER_LOGPROB
+    base_threshold = Policy.from_settings(settings).min_answer_logprob  # the model alone's
     free = settings.replace(min_answer_logprob=NO_THRESHOLD)
     with_reader = Assistant(settings=free, tuned=parts)
     if with_reader.reader is None or with_reader.answer_mode != "choose":
