@@ -4,6 +4,7 @@ on the real model, written as a GGUF adapter that llama.cpp applies as transform
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from qa.tune.reader import (
     gold_span,
     lexical_examples,
     model_identity,
+    rate_factor,
     train_and_write_reader,
     write_gguf_lora,
 )
@@ -157,6 +159,29 @@ def test_training_keeps_the_adapter_only_when_it_answers_held_out_prompts_better
     # A second run resumes from the checkpoint and trains no further.
     again = train_and_write_reader(train, held, settings, tmp_path, TINY, reader=reader)
     assert again["curve"] == metrics["curve"]
+
+
+def test_the_rate_decays_over_the_run_or_restarts_each_epoch() -> None:
+    run = ReaderRecipe(epochs=2, warmup=2)
+    restarts = ReaderRecipe(epochs=2, warmup=2, restart_each_epoch=True)
+    assert [rate_factor(s, 6, run) for s in range(12)] == [
+        0.5, 1.0, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1
+    ]  # fmt: skip
+    assert [rate_factor(s, 6, restarts) for s in range(12)] == [0.5, 1.0, 1.0, 0.75, 0.5, 0.25] * 2
+
+
+def test_a_run_with_more_epochs_resumes_from_the_last_one_s_checkpoint(
+    reader: Reader, settings: Settings, tmp_path: Path
+) -> None:
+    prompt = "Sentences:\n- The ferry left from {}.\nQuestion: Where did the ferry leave from?\nAnswer:"
+    ports = ["Harwick", "Port Elmo", "Saltby", "Ostrava Bay"]
+    train = [ReaderExample(f"t{n}", prompt.format(port), port, [port]) for n, port in enumerate(ports)]
+    once = train_and_write_reader(train, train[:2], settings, tmp_path, TINY, reader=reader)
+    more = replace(TINY, epochs=2, restart_each_epoch=True)
+    twice = train_and_write_reader(train, train[:2], settings, tmp_path, more, reader=reader)
+    assert once["steps"] == 2 and twice["steps"] == 4
+    assert twice["curve"][: len(once["curve"])] == once["curve"]
+    assert [p["step"] for p in twice["curve"]] == [0, 2, 4]
 
 
 def test_a_reader_for_another_model_is_not_applied(tmp_path: Path) -> None:

@@ -32,6 +32,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="what to train (default: all; the reader takes about an hour on two cores)",
     )
     tune.add_argument("--reader-epochs", type=int, default=1, help="passes over the reader's examples (1)")
+    tune.add_argument("--reader-restart", action="store_true",
+                      help="warm up and decay the reader's learning rate within each epoch, so that a "
+                      "finished run given more --reader-epochs goes on from its checkpoint")  # fmt: skip
     tune.add_argument(
         "--cache", type=Path, default=None, help="where examples are kept (default: user cache)"
     )
@@ -59,7 +62,9 @@ def _tune(args: argparse.Namespace) -> int:
         seed=args.seed,
         reads=tuple(args.read),
         cache=args.cache,
-        reader_recipe=ReaderRecipe(epochs=args.reader_epochs, seed=args.seed),
+        reader_recipe=ReaderRecipe(
+            epochs=args.reader_epochs, restart_each_epoch=args.reader_restart, seed=args.seed
+        ),
     )
     print(card_markdown(card))
     print(f"wrote {args.out}: use it with QA_TUNED={args.out}")

@@ -141,6 +141,7 @@ class ReaderRecipe:
     warmup: int = 10  # optimizer steps of linear warm-up
     check_every: int = 25  # optimizer steps between held-out checks (and checkpoints)
     seed: int = 0
+    restart_each_epoch: bool = False  # the rate warms up and decays within each epoch (warm restarts)
 
 
 class Reader:
@@ -242,6 +243,16 @@ def write_gguf_lora(state: dict, alpha: float, path: Path) -> None:
     tmp.replace(path)
 
 
+def rate_factor(step: int, epoch_steps: int, recipe: ReaderRecipe) -> float:
+    """The learning rate at `step` as a share of the recipe's: a linear warm-up, then a linear
+    decay to zero at the end of the run, or of each epoch when the recipe restarts."""
+    span = epoch_steps if recipe.restart_each_epoch else epoch_steps * recipe.epochs
+    step = step % span
+    if step < recipe.warmup:
+        return (step + 1) / recipe.warmup
+    return max(0.0, (span - step) / max(1, span - recipe.warmup))
+
+
 def train_reader(
     train: list[ReaderExample], held: list[ReaderExample], gguf_path: Path, out: Path,
     recipe: ReaderRecipe, reader: Reader | None = None,
@@ -258,18 +269,18 @@ def train_reader(
     reader = reader or Reader(gguf_path, recipe)
     params = [p for p in reader.model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate, weight_decay=0.0)
-    order = [
-        i for epoch in range(recipe.epochs)
-        for i in random.Random(f"{recipe.seed}:{epoch}").sample(range(len(train)), len(train))
-    ]  # fmt: skip
-    total_steps = max(1, len(order) // recipe.accumulate)
+    epoch_steps = max(1, len(train) // recipe.accumulate)  # each epoch drops its last partial batch
+    orders = [
+        random.Random(f"{recipe.seed}:{epoch}").sample(range(len(train)), len(train))
+        for epoch in range(recipe.epochs)
+    ]
+    total_steps = epoch_steps * recipe.epochs
 
-    def rate(step: int) -> float:
-        if step < recipe.warmup:
-            return (step + 1) / recipe.warmup
-        return max(0.0, (total_steps - step) / max(1, total_steps - recipe.warmup))
+    def batch_of(step: int) -> list[int]:
+        within = step % epoch_steps
+        return orders[step // epoch_steps][within * recipe.accumulate : (within + 1) * recipe.accumulate]
 
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: rate_factor(s, epoch_steps, recipe))
     record = {"steps": total_steps, "curve": [], "best_step": 0, "best_accuracy": None}
     step = 0
     if checkpoint.exists():
@@ -277,7 +288,7 @@ def train_reader(
         reader.load_lora_state(saved["lora"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
-        step, record = saved["step"], saved["record"]
+        step, record = saved["step"], {**saved["record"], "steps": total_steps}
     else:
         accuracy = held_out_accuracy(reader, held)
         record["curve"].append({"step": 0, "held_out_accuracy": accuracy, "train_loss": None})
@@ -287,11 +298,11 @@ def train_reader(
     losses: list[float] = []
     while step < total_steps:
         reader.model.train()
-        batch = order[step * recipe.accumulate : (step + 1) * recipe.accumulate]
+        batch = batch_of(step)
         for i in batch:
             loss = reader.loss(train[i]) / len(batch)
             loss.backward()
-            losses.append(float(loss) * len(batch))
+            losses.append(float(loss.detach()) * len(batch))
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad()
