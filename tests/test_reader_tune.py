@@ -142,12 +142,16 @@ def test_the_assistant_answers_with_a_reader_adapter(
         assert assistant.index.articles[c.article_id].text[c.start : c.end] == c.sentence
 
 
+def _examples(prompt: str, answers: list[str]) -> list[ReaderExample]:
+    """One example per answer: `prompt` with the answer in its sentence, the answer as target."""
+    return [ReaderExample(f"t{n}", prompt.format(a), a, [a]) for n, a in enumerate(answers)]
+
+
 def test_training_keeps_the_adapter_only_when_it_answers_held_out_prompts_better(
     reader: Reader, settings: Settings, tmp_path: Path
 ) -> None:
     prompt = "Sentences:\n- The prize went to {}.\nQuestion: Who won the prize?\nAnswer:"
-    names = ["Ivo Kestrel", "Ana Ruiz", "Tomas Varga", "Mira Solberg"]
-    train = [ReaderExample(f"t{n}", prompt.format(name), name, [name]) for n, name in enumerate(names)]
+    train = _examples(prompt, ["Ivo Kestrel", "Ana Ruiz", "Tomas Varga", "Mira Solberg"])
     held = train[:2]
     metrics = train_and_write_reader(train, held, settings, tmp_path, TINY, reader=reader)
     assert metrics["steps"] == 2 and [p["step"] for p in metrics["curve"]] == [0, 2]
@@ -174,8 +178,7 @@ def test_a_run_with_more_epochs_resumes_from_the_last_one_s_checkpoint(
     reader: Reader, settings: Settings, tmp_path: Path
 ) -> None:
     prompt = "Sentences:\n- The ferry left from {}.\nQuestion: Where did the ferry leave from?\nAnswer:"
-    ports = ["Harwick", "Port Elmo", "Saltby", "Ostrava Bay"]
-    train = [ReaderExample(f"t{n}", prompt.format(port), port, [port]) for n, port in enumerate(ports)]
+    train = _examples(prompt, ["Harwick", "Port Elmo", "Saltby", "Ostrava Bay"])
     once = train_and_write_reader(train, train[:2], settings, tmp_path, TINY, reader=reader)
     more = replace(TINY, epochs=2, restart_each_epoch=True)
     twice = train_and_write_reader(train, train[:2], settings, tmp_path, more, reader=reader)
