@@ -39,6 +39,10 @@ MAX_QUESTION_CHARS = 2000
 PREFIX = "QA_"
 # The packaged model's likelihood threshold (`min_answer_logprob` unset, no tuned reader).
 MODEL_MIN_ANSWER_LOGPROB = -6.75
+# `extract` mode's threshold on the log-probability of the restricted answer (`min_answer_logprob`
+# unset): with the reader adapter, the least strict one that abstains on the held-out training
+# weeks' unanswerable questions as often as the default does (docs/experiments.md).
+EXTRACT_MIN_ANSWER_LOGPROB = -2.0
 # Read by the browser app, not by the pipeline; listed so they are not reported as unknown.
 APP_VARIABLES = {"QA_AUTH"}
 
@@ -140,12 +144,14 @@ class Settings(BaseSettings):
         default_factory=default_threads, ge=1, le=512, description="Threads for the model and embedder."
     )
     max_answer_tokens: int = Field(12, ge=1, le=512, description="The longest phrase the model writes.")
-    answer_mode: Literal["auto", "choose", "generate"] = Field(
+    answer_mode: Literal["auto", "choose", "generate", "extract"] = Field(
         "auto",
         description="`choose`: rank the evidence's names, numbers and quotes and the model's own "
         "phrase by the model's likelihood (best for small base models); `generate`: keep the "
-        "model's phrase; `auto`: `choose`, except with a model server that does not return prompt "
-        "log-probabilities (echo + logprobs) about as fast as a completion: `generate`.",
+        "model's phrase; `extract`: the model writes only phrases of the evidence, and one it "
+        "wanted little is withheld (in-process models; suits a tuned reader); `auto`: `choose`, "
+        "except with a model server that does not return prompt log-probabilities (echo + "
+        "logprobs) about as fast as a completion: `generate`.",
     )
     chunk_chars: int = Field(
         1200, ge=100, le=100_000, description="Passages are packed from sentences up to about this size."
@@ -176,10 +182,12 @@ class Settings(BaseSettings):
         None,
         ge=-1e12,
         le=0.0,  # the bounds also refuse nan
-        description="In `choose` mode, a phrase the model finds less likely than this as the answer "
-        "(its log-probability after the evidence prompt) is withheld; -1e9 disables it. Unset: "
+        description="In `choose` and `extract` mode, a phrase the model finds less likely than this as the "
+        "answer (its log-probability after the evidence prompt) is withheld; -1e9 disables it. Unset: "
         f"{MODEL_MIN_ANSWER_LOGPROB} (chosen for the packaged model on the dev and val packs together), or "
-        "the value `qa tune` calibrated for its reader adapter when one is applied.",
+        "the value `qa tune` calibrated for its reader adapter when one is applied; in `extract` mode "
+        f"{EXTRACT_MIN_ANSWER_LOGPROB} (calibrated with the reader adapter; the model alone is less sure of "
+        "any phrase and abstains far more at it).",
     )
 
     @classmethod

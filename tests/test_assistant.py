@@ -185,3 +185,17 @@ def test_a_windows_1252_article_is_cited_with_exact_offsets(tmp_path, embedder) 
 def test_an_in_process_model_answers_in_choose_mode(assistant: Assistant) -> None:
     assert assistant.settings.answer_mode == "auto" and assistant.answer_mode == "choose"
     assert assistant.ask(SEED_QUESTION).answer_mode == "choose"
+
+
+def test_extract_mode_answers_with_a_phrase_of_the_cited_sentence(settings: Settings) -> None:
+    """The model writes only phrases of the evidence; one it wanted too little is withheld."""
+    free = Assistant(settings=settings.replace(answer_mode="extract", min_answer_logprob=-1e9))
+    assert free.answer_mode == "extract"
+    for question in (SEED_QUESTION, "Which peninsula did Russia seize in 2014?"):
+        answer = free.ask(question)
+        assert not answer.abstained and answer.answer_mode == "extract", answer.to_dict()
+        assert answer.raw_output.strip() in answer.citations[0].sentence
+        assert answer.answer_logprob is not None and answer.answer_logprob < 0
+    strict = Assistant(settings=settings.replace(answer_mode="extract", min_answer_logprob=-0.001))
+    withheld = strict.ask(SEED_QUESTION)
+    assert withheld.abstained and withheld.reason == "the model finds no candidate likely enough"

@@ -103,6 +103,8 @@ def test_default_settings_pick_the_mode_the_server_can_serve(settings: Settings,
         assert not answer.abstained and "Wang Wenbin" in answer.text and answer.answer_mode == "generate"
     with pytest.raises(SettingsError, match="QA_ANSWER_MODE=choose needs .* Set QA_ANSWER_MODE=generate"):
         Assistant(settings=settings.replace(llm_url=server_url, answer_mode="choose"))
+    with pytest.raises(SettingsError, match="QA_ANSWER_MODE=extract .* needs the model in process"):
+        Assistant(settings=settings.replace(llm_url=server_url, answer_mode="extract"))
 
 
 def test_qa_ask_says_which_mode_the_server_is_used_in(settings: Settings, server_url: str) -> None:

@@ -54,7 +54,7 @@ class Answer:
     # (empty when no phrase was chosen among candidates).
     considered: list[str] = field(default_factory=list)
     model: str = ""
-    answer_mode: str = ""  # "choose" or "generate": how the model's answer was taken (QA_ANSWER_MODE)
+    answer_mode: str = ""  # "choose", "generate" or "extract" (QA_ANSWER_MODE)
     index: str = ""
     settings_hash: str = ""
     raw_output: str = ""

@@ -97,10 +97,19 @@ class Assistant:
     def _answer_mode(self) -> tuple[AnswerMode, str]:
         """The answer mode in use and why: `auto` is `choose`, unless a model server cannot
         score candidates (`RemoteGenerator.scoring_problem`, asked once per server); `choose`
-        set for such a server is a start-up error that names the setting and the alternative."""
+        or `extract` set for such a server is a start-up error that names the setting and the
+        alternative."""
         s = self.settings
         if not s.llm_url:
-            return ("generate", "set") if s.answer_mode == "generate" else ("choose", "in-process model")
+            if s.answer_mode in ("generate", "extract"):
+                return s.answer_mode, "set"
+            return "choose", "in-process model"
+        if s.answer_mode == "extract":
+            raise SettingsError(
+                f"QA_ANSWER_MODE=extract restricts what the model writes token by token, which needs the "
+                f"model in process, not the server at QA_LLM_URL={s.llm_url}. Set QA_ANSWER_MODE=generate, "
+                "or unset QA_LLM_URL."
+            )
         server = self.generator
         if s.answer_mode == "generate":
             return "generate", "set"
@@ -245,8 +254,15 @@ class Assistant:
         mode = self.answer_mode
         calibrated = self.tuned.reader_min_answer_logprob if self.reader is not None else None
         policy = Policy.from_settings(s, mode, self.tuned.candidate_weights, calibrated)
-        raw, judge = None, None
-        if policy.asks_model(form, retrieval):
+        raw, judge, raw_logprob = None, None, None
+        if policy.asks_model(form, retrieval) and mode == "extract":
+            prompt = self.prompts.render("answer", question=question, evidence=retrieval.evidence)
+            assert isinstance(self.generator, Generator)  # `_answer_mode` refuses a server
+            raw, raw_logprob = self.generator.extract(
+                prompt, [e.text for e in retrieval.evidence], s.max_answer_tokens
+            )
+            yield raw
+        elif policy.asks_model(form, retrieval):
             prompt = self.prompts.render("answer", question=question, evidence=retrieval.evidence)
             pieces = []
             for piece in self.generator.stream(prompt, s.max_answer_tokens, stop=["\n", "Question:"]):
@@ -254,7 +270,7 @@ class Assistant:
                 yield piece
             raw = "".join(pieces)
             judge = partial(self.generator.score_continuations, prompt)  # the prompt is still cached
-        decision = decide(form, retrieval, raw, judge, policy)
+        decision = decide(form, retrieval, raw, judge, policy, raw_logprob)
         answer = answer_for(
             form, retrieval, decision, raw_output=raw, model=self.generator.name if raw is not None else "",
             index=s.index, settings_hash=s.fingerprint(), answer_mode=mode,

@@ -36,7 +36,7 @@ from qa.answering.ground import Grounded, ground
 from qa.answering.question import AnswerType, QuestionForm
 from qa.answering.rank import Judge, Weights, rank
 from qa.answering.retrieve import Evidence, Retrieval
-from qa.config import MODEL_MIN_ANSWER_LOGPROB, Settings, default_of
+from qa.config import EXTRACT_MIN_ANSWER_LOGPROB, MODEL_MIN_ANSWER_LOGPROB, Settings, default_of
 from qa.text.normalize import contains_phrase
 
 # Candidates the model judges: the model's own phrase, then those of the best-ranked sentences.
@@ -64,7 +64,7 @@ class Decision:
     candidates: list[Candidate] = field(default_factory=list)
 
 
-AnswerMode = Literal["choose", "generate"]
+AnswerMode = Literal["choose", "generate", "extract"]
 NO_EVIDENCE = "no sentence is about the question"
 OFF_QUESTION = "the sentence carrying the answer is off the question"
 UNLIKELY = "the model finds no candidate likely enough"
@@ -78,7 +78,7 @@ class Policy:
 
     min_support: float = default_of("min_support")  # type: ignore[assignment]
     min_answer_logprob: float = MODEL_MIN_ANSWER_LOGPROB
-    answer_mode: AnswerMode = "choose"  # "generate": keep the model's phrase only
+    answer_mode: AnswerMode = "choose"  # "generate" / "extract": keep the model's phrase only
     weights: Weights = Weights()
 
     @classmethod
@@ -92,7 +92,9 @@ class Policy:
         the adapter makes the model surer of what it copies), used when the setting is unset."""
         mode = answer_mode or ("choose" if settings.answer_mode == "auto" else settings.answer_mode)
         threshold = settings.min_answer_logprob
-        if threshold is None:
+        if threshold is None and mode == "extract":
+            threshold = EXTRACT_MIN_ANSWER_LOGPROB  # a restricted answer's, not a candidate's
+        elif threshold is None:
             threshold = MODEL_MIN_ANSWER_LOGPROB if calibrated is None else calibrated
         return cls(settings.min_support, threshold, mode, weights or Weights())
 
@@ -126,10 +128,13 @@ class Policy:
 
 
 def decide(
-    form: QuestionForm, retrieval: Retrieval, raw_output: str | None, judge: Judge | None, policy: Policy
-) -> Decision:
+    form: QuestionForm, retrieval: Retrieval, raw_output: str | None, judge: Judge | None, policy: Policy,
+    output_logprob: float | None = None,
+) -> Decision:  # fmt: skip
     """Answer, quote or abstain. `raw_output` is what the model wrote (None when it was not
-    asked: no evidence, or an explanation question); `judge` scores candidate phrases."""
+    asked: no evidence, or an explanation question); `judge` scores candidate phrases;
+    `output_logprob`: the model's log-probability of `raw_output` (`extract` mode), gated
+    like a chosen candidate's."""
     evidence = retrieval.evidence
     if (reason := policy.gate(retrieval)) is not None:
         return Decision("abstain", support=retrieval.best_support, reason=reason)
@@ -145,7 +150,7 @@ def decide(
             return Decision(
                 "abstain", support=retrieval.best_support, reason="the model's phrase is not in the articles"
             )
-        return _phrase(generated.phrase, generated.supporting[:1], None, None, retrieval, policy)
+        return _phrase(generated.phrase, generated.supporting[:1], None, output_logprob, retrieval, policy)
 
     shortlist = contenders(form, retrieval, generated)
     if not shortlist.candidates:

@@ -1,6 +1,7 @@
 """Text generation with a local GGUF model through llama-cpp-python.
 
-`Generator.stream` is the one method the pipeline needs; `complete` joins it. A lock makes the
+`Generator.stream` writes the answer; `extract` writes it restricted to phrases of the evidence;
+`score_continuations` judges candidate phrases; `complete` joins `stream`. A lock makes the
 model usable from a threaded server: llama.cpp contexts are not thread-safe.
 """
 
@@ -115,15 +116,7 @@ class Generator:
         most candidates cost no model call at all."""
         llm = self.llm
         with self.lock:
-            tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
-            cached = llm.input_ids[: llm.n_tokens]
-            common = 0
-            limit = min(len(cached), len(tokens) - 1)  # re-evaluate at least the last token
-            while common < limit and cached[common] == tokens[common]:
-                common += 1
-            llm.n_tokens = common
-            llm.eval(tokens[common:])
-            n_prompt = llm.n_tokens
+            n_prompt = self._read_prompt(prompt)
             after_prompt = self._last_logprobs()
             pieces = [
                 llm.tokenize((" " + text.strip()).encode("utf-8"), add_bos=False) for text in continuations
@@ -145,6 +138,51 @@ class Generator:
             llm.n_tokens = n_prompt
             llm._requires_eval = True  # logits now belong to a candidate, not the prompt
         return results
+
+    def extract(self, prompt: str, sentences: list[str], max_tokens: int) -> tuple[str, float]:
+        """The model's greedy answer after `prompt`, restricted to phrases of `sentences`
+        (`qa.models.constrained`), and the log-probability it gave that answer, its end included,
+        over its whole vocabulary."""
+        from qa.models.constrained import phrase_trie
+
+        llm = self.llm
+        def tokenize(text: str) -> list[int]:
+            return llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
+        ends = {tokenize("\n")[0], tokenize("\n\n")[0]}  # an answer ends its line
+        with self.lock:
+            node = phrase_trie(tokenize, sentences, max_tokens)
+            self._read_prompt(prompt)
+            written: list[int] = []
+            logprob = 0.0
+            for _ in range(max_tokens):
+                allowed = list(node) + (sorted(ends) if written else [])
+                if not allowed:
+                    break
+                logprobs = self._last_logprobs()
+                token = max(allowed, key=lambda t: logprobs[t])
+                logprob += float(logprobs[token])
+                if token in ends:
+                    break
+                written.append(token)
+                node = node[token]
+                llm.eval([token])
+            llm._requires_eval = True  # the logits now follow the answer, not the prompt
+        return llm.detokenize(written).decode("utf-8", errors="ignore"), logprob
+
+    def _read_prompt(self, prompt: str) -> int:
+        """Evaluate `prompt`, reusing the KV cache of the part the previous call shared with it;
+        returns its length in tokens (the logits are then the prompt's last)."""
+        llm = self.llm
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+        cached = llm.input_ids[: llm.n_tokens]
+        common = 0
+        limit = min(len(cached), len(tokens) - 1)  # re-evaluate at least the last token
+        while common < limit and cached[common] == tokens[common]:
+            common += 1
+        llm.n_tokens = common
+        llm.eval(tokens[common:])
+        return llm.n_tokens
 
     def _last_logprobs(self) -> np.ndarray:
         # llama-cpp-python keeps only the last row of logits when logits_all=False; read it
