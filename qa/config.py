@@ -43,6 +43,10 @@ MODEL_MIN_ANSWER_LOGPROB = -6.75
 # unset): with the reader adapter, the least strict one that abstains on the held-out training
 # weeks' unanswerable questions as often as the default does (docs/experiments.md).
 EXTRACT_MIN_ANSWER_LOGPROB = -2.0
+# The parts learned from past news quizzes that ship in the package (`QA_TUNED=packaged`), and
+# the sub-folder of a tuned folder that holds its embedder.
+PACKAGED_TUNED = Path(__file__).resolve().parent / "tuned"
+TUNED_EMBEDDER = "embedder"
 # Read by the browser app, not by the pipeline; listed so they are not reported as unknown.
 APP_VARIABLES = {"QA_AUTH"}
 
@@ -120,8 +124,9 @@ class Settings(BaseSettings):
     )
     embedder: str | None = Field(
         None,
-        description="A sentence-transformers model folder; unset: the packaged all-MiniLM-L6-v2. "
-        "An index remembers its embedder and refuses another.",
+        description="A sentence-transformers model folder; unset: the embedder of the `QA_TUNED` folder "
+        "if it has one, else the packaged all-MiniLM-L6-v2. An index remembers its embedder and refuses "
+        "another.",
     )
     embedder_runtime: Literal["onnx-int8", "torch"] = Field(
         "onnx-int8",
@@ -167,8 +172,8 @@ class Settings(BaseSettings):
         description="The parts learned from past news quizzes (`qa tune`, docs/tuning.md): `off` (the "
         "hand-set rules), `packaged` (the shipped rankers, tuned on 2022-2023 quizzes: they put the answer "
         "among the evidence more often but answer dev and val no better, so they are not the default), or "
-        "a folder `qa tune --out` wrote (rankers, and a reader adapter for the model, merged into it in "
-        "the cache folder on first use).",
+        "a folder `qa tune --out` wrote (a tuned embedder, rankers, and a reader adapter for the model, "
+        "merged into it in the cache folder on first use).",
     )
     min_support: float = Field(
         0.15,
@@ -244,6 +249,25 @@ class Settings(BaseSettings):
             return type(self).model_validate({**self.model_dump(), **given})
         except ValidationError as exc:
             raise _error(exc, given, from_environment=False) from None
+
+    @property
+    def tuned_folder(self) -> Path | None:
+        """The folder `QA_TUNED` names (None for `off`); whether it holds anything is
+        `qa.answering.tuned.load_tuned`'s to check."""
+        if self.tuned == "off":
+            return None
+        return PACKAGED_TUNED if self.tuned == "packaged" else Path(self.tuned).expanduser()
+
+    @property
+    def embedder_folder(self) -> str | None:
+        """The embedder to load: `QA_EMBEDDER`, else the tuned folder's own embedder, else None
+        (the packaged all-MiniLM-L6-v2)."""
+        if self.embedder:
+            return self.embedder
+        folder = self.tuned_folder
+        if folder is not None and (folder / TUNED_EMBEDDER).is_dir():
+            return str(folder / TUNED_EMBEDDER)
+        return None
 
     def fingerprint(self) -> str:
         """Short stable hash, stored on every answer to trace it to its configuration."""

@@ -88,6 +88,23 @@ def test_a_model_the_exporter_cannot_run_falls_back_to_torch(
     assert embedder.encode(TEXTS[:1]).shape == (1, 384)
 
 
+def test_a_model_saved_by_current_sentence_transformers_runs_on_onnx(tmp_path: Path) -> None:
+    """sentence-transformers >= 6 writes its pooling mode and length limit in new places (a fine-tuned
+    model is saved that way): the exporter reads both, so the vectors match torch's, truncation included."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(default_embedder_path()), device="cpu")
+    model.max_seq_length = 64  # the long text is cut here, so a wrong limit would change its vector
+    model.save(str(tmp_path / "resaved-minilm"))
+    embedder = Embedder(str(tmp_path / "resaved-minilm"), cache_dir=tmp_path / "cache")
+    reference = Embedder(str(tmp_path / "resaved-minilm"), runtime="torch")
+    assert embedder.runtime == "onnx-int8"
+    cosines = (embedder.encode(TEXTS) * reference.encode(TEXTS)).sum(axis=1)
+    assert cosines.min() >= 0.97
+    full_length = Embedder(runtime="torch").encode(TEXTS[-1:])[0]
+    assert float(full_length @ embedder.encode(TEXTS[-1:])[0]) < 0.97
+
+
 def test_ingest_and_ask_do_not_load_torch(tmp_path: Path) -> None:
     """The default runtime needs only onnxruntime and tokenizers once the export is cached."""
     Embedder()  # make sure the shared cache holds the export

@@ -1,8 +1,10 @@
 """The parts learned from past news quizzes (`qa tune`), and where they are loaded from.
 
-`QA_TUNED=off` (the default) uses the hand-set rules; `packaged` uses the parts shipped in the
-package (`qa/tuned/`, tuned on 2022-2023 news quizzes; see `qa/tuned/card.md`); a folder written
-by `qa tune` uses that folder's. A part a folder does not have stays hand-set.
+`QA_TUNED=off` (the default) uses the hand-set rules and the base models; `packaged` uses the
+parts shipped in the package (`qa/tuned/`, tuned on 2022-2023 news quizzes; see
+`qa/tuned/card.md`); a folder written by `qa tune` uses that folder's. A part a folder does not
+have stays hand-set (or the base model). The embedder is loaded by `Embedder.from_settings`
+(`Settings.embedder_folder`), since ingest needs it without the rest.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from pathlib import Path
 
 from qa.answering.evidence_rank import HAND_RANKER, SENTENCE_PASSAGES, EvidenceRanker, LinearRanker
 from qa.answering.rank import Weights
+from qa.config import PACKAGED_TUNED as PACKAGED
+from qa.config import TUNED_EMBEDDER as EMBEDDER
 from qa.errors import ModelError
 
-PACKAGED = Path(__file__).resolve().parent.parent / "tuned"
 EVIDENCE_RANKER = "evidence_ranker.json"
 CANDIDATE_RANKER = "candidate_ranker.json"
 READER_ADAPTER = "reader_lora.gguf"  # a GGUF LoRA for the model it was trained on
@@ -34,6 +37,7 @@ class TunedParts:
     reader_base: dict | None = None  # the model file it adapts: {"name", "bytes"}
     # The likelihood threshold calibrated for the adapted model (None: the setting's default).
     reader_min_answer_logprob: float | None = None
+    embedder: Path | None = None  # a tuned sentence-transformers folder (`Settings.embedder_folder` loads it)
     source: str = "off"
 
     def reader_for(self, model: Path) -> Path | None:
@@ -87,6 +91,8 @@ def load_tuned(tuned: str) -> TunedParts:
             raise ModelError(
                 f"Cannot read {folder / READER_BASE} (the reader adapter's model): {exc}"
             ) from exc
+    if (folder / EMBEDDER).is_dir():
+        parts["embedder"] = folder / EMBEDDER
     if len(parts) == 1:
         raise ModelError(f"QA_TUNED={tuned}: the folder has no tuned parts (run `qa tune --out {tuned}`).")
     return TunedParts(**parts)

@@ -9,6 +9,7 @@ the exporter cannot handle falls back to torch with a warning.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+NAME_FILE = "qa_embedder.json"  # {"name": ...}: what an index records as this folder's embedder
 Runtime = Literal["onnx-int8", "torch"]
 
 
@@ -64,7 +66,7 @@ class Embedder:
         # The name recorded in an index: the packaged default has a stable name wherever the
         # package is installed; another model is known by its folder name. Both runtimes give
         # the same vectors to within int8 rounding, so an index is usable by either.
-        self.name = DEFAULT_EMBEDDER if model is None else path.resolve().name
+        self.name = DEFAULT_EMBEDDER if model is None else _recorded_name(path) or path.resolve().name
         self.model, self.cache_dir = model, cache_dir  # what another process needs to load it again
         self.batch_size = batch_size
         self._onnx = None
@@ -89,8 +91,9 @@ class Embedder:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Embedder:
+        """`QA_EMBEDDER`, else the `QA_TUNED` folder's embedder, else the packaged model."""
         return cls(
-            settings.embedder, settings.embedder_runtime, settings.n_threads,
+            settings.embedder_folder, settings.embedder_runtime, settings.n_threads,
             settings.cache_dir / "embedders",
         )  # fmt: skip
 
@@ -111,6 +114,15 @@ class Embedder:
             rows = order[start : start + self.batch_size]
             vectors[rows] = self._onnx.encode_batch([texts[i] for i in rows])
         return vectors
+
+
+def _recorded_name(path: Path) -> str | None:
+    """The name a tuned embedder carries (`qa tune` writes it, with a digest of the weights), so that
+    two tuned folders, both called `embedder`, are never taken for one another by an index."""
+    try:
+        return str(json.loads((path / NAME_FILE).read_text(encoding="utf-8"))["name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _load_sentence_transformer(path: Path):  # noqa: ANN202 - keeps torch out of the import

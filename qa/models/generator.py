@@ -146,6 +146,7 @@ class Generator:
         from qa.models.constrained import phrase_trie
 
         llm = self.llm
+
         def tokenize(text: str) -> list[int]:
             return llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
 

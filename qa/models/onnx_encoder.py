@@ -28,7 +28,13 @@ from qa.config import default_cache_dir
 log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = 1  # bump when the exported graph changes, so old caches are not reused
-POOLING_MODES = ("mean", "cls")
+# The poolings this encoder runs, as sentence-transformers names them (one flag per mode before
+# version 6, one `pooling_mode` string since).
+POOLING_MODES = {
+    "pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls", "mean": "mean", "cls": "cls"
+}  # fmt: skip
+# An int8 file shipped inside the model folder (`export_into`): used as it is, no export, no cache.
+SHIPPED_ONNX = "model_int8.onnx"
 
 
 class UnsupportedModel(Exception):
@@ -59,12 +65,15 @@ class OnnxEncoder:
         # No busy-waiting after a run: FAISS, BM25 and llama.cpp use the same cores right after
         # a question is embedded, and spinning ORT threads slowed exact search ~2x at 10k.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        onnx_file = quantised_model(self.model_dir, cache)
+        shipped = self.model_dir / SHIPPED_ONNX
+        onnx_file = shipped if shipped.is_file() else quantised_model(self.model_dir, cache)
         try:
             self.session = onnxruntime.InferenceSession(
                 str(onnx_file), options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # noqa: BLE001 - a damaged cached file: export it again, once
+            if onnx_file == shipped:
+                raise UnsupportedModel(f"ONNX Runtime cannot read {shipped}: {exc}") from exc
             log.warning("cached ONNX model %s is unreadable (%s); exporting again", onnx_file, exc)
             onnx_file = quantised_model(self.model_dir, cache, damaged=onnx_file)
             try:
@@ -124,6 +133,17 @@ def quantised_model(model_dir: Path, cache_dir: Path, damaged: Path | None = Non
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return onnx_file
+
+
+def export_into(model_dir: Path) -> Path:
+    """Export and quantise `model_dir` into its own folder, so that wherever the folder is copied it
+    runs on ONNX Runtime without exporting again (and without torch): how a tuned embedder ships."""
+    with warnings.catch_warnings(), _quiet("root"):
+        warnings.simplefilter("ignore")
+        _export(model_dir, model_dir / "model.onnx")
+        _quantise(model_dir / "model.onnx", model_dir / SHIPPED_ONNX)
+    (model_dir / "model.onnx").unlink()
+    return model_dir / SHIPPED_ONNX
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -207,10 +227,11 @@ def _pooling_mode(model_dir: Path) -> str:
     for module in json.loads(modules_file.read_text()):
         if module.get("type", "").endswith("Pooling"):
             config = json.loads((model_dir / module["path"] / "config.json").read_text())
-            modes = [key for key, on in config.items() if key.startswith("pooling_mode") and on]
-            mode = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}.get(
-                modes[0] if len(modes) == 1 else ""
-            )
+            named = config.get("pooling_mode")
+            modes = [named] if isinstance(named, str) else [
+                key for key, on in config.items() if key.startswith("pooling_mode") and on
+            ]  # fmt: skip
+            mode = POOLING_MODES.get(modes[0] if len(modes) == 1 else "")
             if mode is None:
                 raise UnsupportedModel(f"{model_dir} pools by {modes}, not mean or CLS")
             return mode
@@ -220,13 +241,17 @@ def _pooling_mode(model_dir: Path) -> str:
 
 
 def _max_tokens(model_dir: Path) -> int:
-    """sentence-transformers' max_seq_length, else the model's position limit."""
-    limits = (("sentence_bert_config.json", "max_seq_length"), ("config.json", "max_position_embeddings"))
+    """sentence-transformers' max_seq_length (sentence-transformers >= 6 keeps it as the
+    tokenizer's `model_max_length`), else the model's position limit."""
+    limits = (
+        ("sentence_bert_config.json", "max_seq_length"), ("tokenizer_config.json", "model_max_length"),
+        ("config.json", "max_position_embeddings"),
+    )  # fmt: skip
     for name, key in limits:
         file = model_dir / name
         if file.is_file():
             value = json.loads(file.read_text()).get(key)
-            if value:
+            if value and int(value) < 10**6:  # transformers writes a huge number for "no limit"
                 return min(int(value), 512)
     return 512
 

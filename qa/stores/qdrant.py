@@ -192,7 +192,8 @@ class QdrantStore(Store):
                 raise IndexUnavailable(
                     f"Qdrant collection '{self.passages}' holds {size}-dimensional vectors of "
                     f"{built['name']}, not {embedder.dim}-dimensional ones of {embedder.name}: set "
-                    f"QA_EMBEDDER to the model it was built with, or rebuild it with "
+                    f"QA_EMBEDDER to the model it was built with (QA_TUNED=off: the packaged base model), "
+                    f"or rebuild it with "
                     f"python -m qa ingest PATH --index {self.name} --rebuild"
                 )
         return QdrantIndex(self, meta)

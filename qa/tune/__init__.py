@@ -1,6 +1,7 @@
 """`qa tune`: learn parts of the pipeline from question packs (past news quizzes)."""
 
-PARTS = ("evidence", "reader", "candidates")  # in pipeline order: each is trained on the ones before
+# In pipeline order: each is trained on what the ones before give.
+PARTS = ("embedder", "evidence", "reader", "candidates")
 READS = (
     8,
     12,

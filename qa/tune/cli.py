@@ -11,8 +11,8 @@ from qa.tune import PARTS, READS
 def add_commands(commands: argparse._SubParsersAction) -> None:
     tune = commands.add_parser(
         "tune",
-        help="learn the evidence ranker, the reader adapter and the candidate ranker from question packs "
-        "(past quizzes)",
+        help="learn the embedder, the evidence ranker, the reader adapter and the candidate ranker from "
+        "question packs (past quizzes)",
     )
     tune.add_argument("--packs", type=Path, nargs="+", required=True,
                       help="packs (corpus + questions .jsonl) or folders of them, a week each")  # fmt: skip
@@ -31,6 +31,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         default=list(PARTS),
         help="what to train (default: all; the reader takes about an hour on two cores)",
     )
+    tune.add_argument(
+        "--embedder-epochs", type=int, default=3, help="passes over the embedder's examples (3)"
+    )
     tune.add_argument("--reader-epochs", type=int, default=1, help="passes over the reader's examples (1)")
     tune.add_argument("--reader-restart", action="store_true",
                       help="warm up and decay the reader's learning rate within each epoch, so that a "
@@ -45,11 +48,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def _tune(args: argparse.Namespace) -> int:
     from qa.errors import IngestError
     from qa.tune.data import POOL_PASSAGES
+    from qa.tune.embedder import EmbedderRecipe
     from qa.tune.reader import ReaderRecipe
     from qa.tune.run import card_markdown, run_tune
 
-    if args.reader_epochs < 1:
-        raise IngestError(f"--reader-epochs must be at least 1, not {args.reader_epochs}")
+    for name in ("reader_epochs", "embedder_epochs"):
+        if getattr(args, name) < 1:
+            raise IngestError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(args, name)}")
     if not all(1 <= read <= POOL_PASSAGES for read in args.read):
         raise IngestError(f"--read takes passage counts from 1 to {POOL_PASSAGES}, not {args.read}")
 
@@ -65,6 +70,7 @@ def _tune(args: argparse.Namespace) -> int:
         reader_recipe=ReaderRecipe(
             epochs=args.reader_epochs, restart_each_epoch=args.reader_restart, seed=args.seed
         ),
+        embedder_recipe=EmbedderRecipe(epochs=args.embedder_epochs, seed=args.seed),
     )
     print(card_markdown(card))
     print(f"wrote {args.out}: use it with QA_TUNED={args.out}")

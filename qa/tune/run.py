@@ -14,12 +14,20 @@ from pathlib import Path
 
 from qa.answering.evidence_rank import FEATURES
 from qa.answering.rank import Weights
-from qa.answering.tuned import CANDIDATE_RANKER, EVIDENCE_RANKER, READER_ADAPTER, READER_BASE, load_tuned
+from qa.answering.tuned import (
+    CANDIDATE_RANKER,
+    EMBEDDER,
+    EVIDENCE_RANKER,
+    READER_ADAPTER,
+    READER_BASE,
+    load_tuned,
+)
 from qa.config import PROJECT_ROOT, Settings
 from qa.models.embedder import Embedder
 from qa.tune import PARTS, READS
 from qa.tune.candidates import cached_candidate_examples, save_weights, train_candidate_ranker
 from qa.tune.data import POOL_PASSAGES, cached_evidence_examples, find_packs, split_packs
+from qa.tune.embedder import EXAMPLE_SHAPE, EmbedderRecipe, cached_embedder_examples, train_and_write_embedder
 from qa.tune.evidence import train_evidence_ranker
 from qa.tune.reader import ReaderRecipe, cached_lexical_examples, held_out_examples, train_and_write_reader
 from qa.tune.threshold import calibrate
@@ -31,17 +39,34 @@ def run_tune(
     packs: list[Path], out: Path, holdout: int = 6, exclude: list[Path] | None = None,
     parts: tuple[str, ...] = PARTS, seed: int = 0, reads: tuple[int, ...] = READS,
     settings: Settings | None = None, cache: Path | None = None, reader_recipe: ReaderRecipe | None = None,
+    embedder_recipe: EmbedderRecipe | None = None,
 ) -> dict:  # fmt: skip
     """Train `parts` on `packs` (the last `holdout` weeks held out); returns the card's data.
     `cache`: where the examples are kept between runs (default: the user's cache folder).
 
-    The parts are trained in pipeline order, each on what the earlier ones give: the reader
-    reads the tuned evidence, and the candidates are judged by the tuned reader."""
+    The parts are trained in pipeline order, each on what the earlier ones give: the rankers see
+    what the tuned embedder retrieves, the reader reads the tuned evidence, and the candidates are
+    judged by the tuned reader."""
     settings = settings or Settings.from_env()
     cache_root = Path(cache) if cache else settings.cache_dir / "tune"
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     split = split_packs(find_packs(packs), holdout, exclude or [])
+    tuned_embedder: dict | None = None
+    if "embedder" in parts:
+        started = time.perf_counter()
+        recipe = embedder_recipe or EmbedderRecipe(seed=seed)
+        folder = _cache(cache_root, settings, recipe.base or "packaged", "-", "embedder", *EXAMPLE_SHAPE)
+        train = cached_embedder_examples(split.train, folder)
+        held = cached_embedder_examples(split.holdout, folder)
+        examples_s = time.perf_counter() - started
+        tuned_embedder = train_and_write_embedder(train, held, out, recipe)
+        tuned_embedder["seconds"] = {
+            "examples": round(examples_s), "training": round(time.perf_counter() - started - examples_s)
+        }  # fmt: skip
+    if (out / EMBEDDER).is_dir() and not settings.embedder:
+        # The later parts learn from what the tuned embedder retrieves.
+        settings = settings.replace(embedder=str(out / EMBEDDER))
     embedder = Embedder.from_settings(settings)
     card: dict = {
         "made": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -59,6 +84,8 @@ def run_tune(
         "seed": seed,
         "parts": _kept_parts(out, parts),
     }
+    if tuned_embedder is not None:
+        card["parts"]["embedder"] = tuned_embedder
     if "evidence" in parts:
         started = time.perf_counter()
         folder = _cache(
@@ -143,6 +170,25 @@ def card_markdown(card: dict) -> str:
         f"packs ({', '.join(card['excluded_packs']) or 'none given'}).",
         f"- Seed {card['seed']}.",
     ]
+    if "embedder" in card["parts"]:
+        m = card["parts"]["embedder"]
+        r = m["recipe"]
+        kept = "kept (`embedder/`)" if m["kept"] else "not kept: it never beat the base model"
+        curve = ", ".join(f"step {p['step']}: {p['mrr']:.3f}" for p in m["curve"])
+        lines += [
+            "", "## Embedder", "",
+            f"{r['base']} fine-tuned ({r['epochs']} epochs, batch {r['batch']}, learning rate "
+            f"{r['learning_rate']:g}, multiple-negatives ranking loss with a BM25 hard negative) on "
+            f"{m['train_examples']} training questions, each with the sentences of its week that hold "
+            f"its answer; chosen on {m['holdout_examples']} held-out questions: step {m['best_step']}, "
+            f"{kept}.",
+            "", "| held out: the answer sentence among its question's BM25 neighbours | base | tuned |",
+            "|---|---|---|",
+            f"| mean reciprocal rank | {m['holdout_mrr']['base']:.3f} | {m['holdout_mrr']['learned']:.3f} |",
+            f"| ranked first | {m['holdout_first']['base']:.3f} | {m['holdout_first']['learned']:.3f} |",
+            "", f"Held-out curve: {curve}. Time: {m['seconds']['examples']} s for the examples, "
+            f"{m['seconds']['training']} s to train.",
+        ]  # fmt: skip
     if "evidence" in card["parts"]:
         m = card["parts"]["evidence"]
         lines += _part_section(
@@ -235,12 +281,13 @@ def _part_section(
 
 def _kept_parts(out: Path, training: tuple[str, ...]) -> dict:
     """The card entries of parts an earlier run left in `out` and this one does not retrain."""
-    files = {"evidence": EVIDENCE_RANKER, "candidates": CANDIDATE_RANKER, "reader": READER_ADAPTER}
+    files = {"embedder": EMBEDDER, "evidence": EVIDENCE_RANKER, "candidates": CANDIDATE_RANKER,
+             "reader": READER_ADAPTER}  # fmt: skip
     try:
         earlier = json.loads((out / "card.json").read_text(encoding="utf-8"))["parts"]
     except (OSError, ValueError, KeyError):
         return {}
-    return {k: v for k, v in earlier.items() if k not in training and (out / files.get(k, "-")).is_file()}
+    return {k: v for k, v in earlier.items() if k not in training and (out / files.get(k, "-")).exists()}
 
 
 def _cache(root: Path, settings: Settings, *what: object) -> Path:

@@ -277,7 +277,7 @@ class IndexStore(Store):
                     f"Index '{self.name}' was built with embedder {built['name']} "
                     f"(dim {built['dim']}), not {embedder.name} (dim {embedder.dim}). Rebuild it "
                     f"with: python -m qa ingest PATH --index {self.name} --rebuild, or set "
-                    f"QA_EMBEDDER to the model it was built with."
+                    f"QA_EMBEDDER to the model it was built with (QA_TUNED=off: the packaged base model)."
                 )
         return index
 
