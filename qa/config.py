@@ -26,7 +26,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from qa.errors import SettingsError
+from qa.errors import ModelError, SettingsError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -265,6 +265,10 @@ class Settings(BaseSettings):
         if self.embedder:
             return self.embedder
         folder = self.tuned_folder
+        if folder is not None and not folder.is_dir():
+            raise ModelError(
+                f"QA_TUNED={self.tuned}: no such folder (give a folder `qa tune` wrote, `packaged` or `off`)."
+            )
         if folder is not None and (folder / TUNED_EMBEDDER).is_dir():
             return str(folder / TUNED_EMBEDDER)
         return None

@@ -3,18 +3,21 @@ fine-tuned, written with its int8 ONNX file, and used by ingest and the assistan
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
 from qa.config import Settings
-from qa.errors import IndexUnavailable
+from qa.errors import IndexUnavailable, ModelError
 from qa.eval.run import ensure_index, load_pack
 from qa.models.embedder import DEFAULT_EMBEDDER, Embedder, default_embedder_path
 from qa.tune.embedder import EmbedderRecipe, embedder_examples
 from qa.tune.run import run_tune
 from tests.test_tune import PEOPLE, _week
+
+RECIPE = EmbedderRecipe(epochs=1, batch=4, learning_rate=1e-4, checks_per_epoch=1)
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +34,8 @@ def tuned(
 ) -> tuple[Path, Settings, dict]:
     root = tmp_path_factory.mktemp("tuned-embedder")
     local = settings.replace(index_dir=root / "indexes")
-    recipe = EmbedderRecipe(epochs=1, batch=4, learning_rate=1e-4, checks_per_epoch=1)
     card = run_tune([weeks], root / "out", holdout=1, settings=local, cache=root / "cache",
-                    parts=("embedder",), embedder_recipe=recipe)  # fmt: skip
+                    parts=("embedder",), embedder_recipe=RECIPE)  # fmt: skip
     return root / "out", local, card
 
 
@@ -112,3 +114,21 @@ def test_the_assistant_retrieves_with_the_tuned_embedder_and_refuses_an_index_of
     refused = r"built with embedder all-MiniLM-L6-v2 \(dim 384\), not all-MiniLM-L6-v2-tuned-.*QA_TUNED=off"
     with pytest.raises(IndexUnavailable, match=refused):
         Assistant(settings=with_tuned.replace(index=base_index))
+
+
+def test_a_rerun_resumes_its_finished_run_and_another_seed_trains_again(
+    weeks: Path, tuned: tuple[Path, Settings, dict]
+) -> None:
+    out, local, card = tuned
+    again = run_tune([weeks], out, holdout=1, settings=local, cache=out.parent / "cache", parts=("embedder",),
+                     embedder_recipe=RECIPE)  # fmt: skip
+    assert again["parts"]["embedder"]["curve"] == card["parts"]["embedder"]["curve"]  # nothing retrained
+    other = run_tune([weeks], out, holdout=1, settings=local, cache=out.parent / "cache", parts=("embedder",),
+                     embedder_recipe=dataclasses.replace(RECIPE, seed=1))  # fmt: skip
+    losses = [p["train_loss"] for p in other["parts"]["embedder"]["curve"][1:]]
+    assert losses != [p["train_loss"] for p in card["parts"]["embedder"]["curve"][1:]]
+
+
+def test_a_missing_tuned_folder_is_an_error_not_the_base_embedder(settings: Settings, tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="no such folder"):
+        Embedder.from_settings(settings.replace(tuned=str(tmp_path / "typo")))

@@ -75,6 +75,8 @@ class Assistant:
         base = settings or Settings.from_env()
         if tuned is not None:
             self.tuned = tuned  # takes the place of the cached property
+            if tuned.embedder is not None and not (embedder or base.embedder):
+                embedder = str(tuned.embedder)
         self.settings = base.replace(index=index, model_path=model_path, embedder=embedder, top_k=top_k)
         self.store = open_store(self.settings)
         self.prompts = PromptLibrary(self.settings.prompts_dir)

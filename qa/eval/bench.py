@@ -57,7 +57,7 @@ def bench_ingest(corpus: list[Path], embedder: Embedder, settings: Settings, nam
     ]
     raw = {embedder.runtime: _encode_seconds(embedder, texts)}
     if embedder.runtime != "torch":
-        torch_embedder = Embedder(settings.embedder, "torch", settings.n_threads)
+        torch_embedder = Embedder(settings.embedder_folder, "torch", settings.n_threads)
         raw["torch"] = _encode_seconds(torch_embedder, texts)
     return {
         "articles": len(articles),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -158,17 +159,25 @@ def train_embedder(
               for epoch in range(recipe.epochs)]  # fmt: skip
 
     def save_best() -> None:
+        """Written beside, then moved into place: `best/` is always a whole model."""
+        staging = work / "best.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
         model.max_seq_length = use_tokens
-        model.save(str(best_dir))
+        model.save(str(staging))
         model.max_seq_length = recipe.train_tokens
+        shutil.rmtree(best_dir, ignore_errors=True)
+        staging.replace(best_dir)
 
+    # A checkpoint of another run (other examples, recipe or base model) is not resumed.
+    key = _run_key(train, held, base, recipe)
     record: dict = {"steps": total, "curve": [], "best_step": 0}
     step = 0
-    if checkpoint.exists():
-        saved = torch.load(checkpoint, weights_only=False)
+    saved = torch.load(checkpoint, weights_only=False) if checkpoint.exists() else None
+    if saved is not None and saved.get("key") == key:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
+        torch.set_rng_state(saved["rng"])
         step, record = saved["step"], saved["record"]
     else:
         model.eval()
@@ -209,12 +218,23 @@ def train_embedder(
                 record["best_step"] = step
                 save_best()
             tmp = checkpoint.with_suffix(".tmp")
-            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict(), "step": step, "record": record}  # fmt: skip
+            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "key": key,
+                     "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state(), "step": step,
+                     "record": record}  # fmt: skip
             torch.save(state, tmp)
             tmp.replace(checkpoint)
     bar.close()
     return record
+
+
+def _run_key(
+    train: list[EmbedderExample], held: list[EmbedderExample], base: Path, recipe: EmbedderRecipe
+) -> str:
+    """What a checkpoint must match to be resumed."""
+    digest = hashlib.sha256(json.dumps([asdict(recipe), str(base.resolve())]).encode())
+    for e in (*train, *held):
+        digest.update(json.dumps(asdict(e)).encode())
+    return digest.hexdigest()
 
 
 def train_and_write_embedder(
@@ -223,12 +243,10 @@ def train_and_write_embedder(
     """Train (resuming from `out`'s work folder) and write the chosen state as `out/embedder`,
     with its int8 ONNX export; returns the card's metrics. A tune that never beat the base model
     writes no embedder."""
-    import shutil
-
     from qa.answering.tuned import EMBEDDER
-    from qa.errors import IngestError
+    from qa.errors import IngestError, ModelError
     from qa.models.embedder import DEFAULT_EMBEDDER, NAME_FILE, default_embedder_path
-    from qa.models.onnx_encoder import export_into
+    from qa.models.onnx_encoder import UnsupportedModel, export_into
 
     if len(train) < recipe.batch or not held:
         raise IngestError(
@@ -239,16 +257,21 @@ def train_and_write_embedder(
     work = out / "embedder_work"
     record = train_embedder(train, held, base, work, recipe)
     target = out / EMBEDDER
-    shutil.rmtree(target, ignore_errors=True)
-    if record["best_step"]:
+    if not record["best_step"]:
+        shutil.rmtree(target, ignore_errors=True)  # training never beat the base model: no embedder
+    else:
         staging = out / ".embedder-staging"
         shutil.rmtree(staging, ignore_errors=True)
         shutil.copytree(work / "best", staging)
-        onnx = export_into(staging)
+        try:
+            onnx = export_into(staging)
+        except UnsupportedModel as exc:
+            raise ModelError(f"The tuned embedder cannot be exported to ONNX: {exc}") from exc
         # Named for what it was tuned from and for its weights: an index built with it refuses others.
         digest = hashlib.sha256(onnx.read_bytes()).hexdigest()[:10]
         name = f"{DEFAULT_EMBEDDER if not recipe.base else base.resolve().name}-tuned-{digest}"
         (staging / NAME_FILE).write_text(json.dumps({"name": name}) + "\n", encoding="utf-8")
+        shutil.rmtree(target, ignore_errors=True)
         staging.replace(target)
     curve = record["curve"]
     return {

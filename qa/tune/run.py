@@ -3,6 +3,7 @@ write the parts with a model card (data, counts, settings, metrics, commit) into
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -47,7 +48,9 @@ def run_tune(
     The parts are trained in pipeline order, each on what the earlier ones give: the rankers see
     what the tuned embedder retrieves, the reader reads the tuned evidence, and the candidates are
     judged by the tuned reader."""
-    settings = settings or Settings.from_env()
+    # The embedder is the run's own, not `QA_TUNED`'s: `QA_EMBEDDER` (also what an embedder tune
+    # starts from), else the one this run writes into `out`, else the packaged model.
+    settings = (settings or Settings.from_env()).replace(tuned="off")
     cache_root = Path(cache) if cache else settings.cache_dir / "tune"
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -56,6 +59,8 @@ def run_tune(
     if "embedder" in parts:
         started = time.perf_counter()
         recipe = embedder_recipe or EmbedderRecipe(seed=seed)
+        if settings.embedder and not recipe.base:
+            recipe = dataclasses.replace(recipe, base=settings.embedder)
         folder = _cache(cache_root, settings, recipe.base or "packaged", "-", "embedder", *EXAMPLE_SHAPE)
         train = cached_embedder_examples(split.train, folder)
         held = cached_embedder_examples(split.holdout, folder)
@@ -64,8 +69,8 @@ def run_tune(
         tuned_embedder["seconds"] = {
             "examples": round(examples_s), "training": round(time.perf_counter() - started - examples_s)
         }  # fmt: skip
-    if (out / EMBEDDER).is_dir() and not settings.embedder:
-        # The later parts learn from what the tuned embedder retrieves.
+    if (out / EMBEDDER).is_dir():
+        # The later parts learn from what the folder's embedder retrieves, as they will run.
         settings = settings.replace(embedder=str(out / EMBEDDER))
     embedder = Embedder.from_settings(settings)
     card: dict = {
