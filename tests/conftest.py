@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -97,3 +98,38 @@ def corpus_dir(tmp_path: Path) -> Path:
         'title in Braga. She beat three grandmasters on the way."}\n'
     )
     return folder
+
+
+# Invented weeks of news for the tuning tests: packs in the evaluation format.
+TOWNS = ["Tallport", "Brenvik", "Oskarby", "Lundmere"]
+PEOPLE = ["Mira Solberg", "Ivo Kestrel", "Ana Ruiz", "Tomas Varga"]
+THINGS = ["bridge", "library", "harbour", "stadium"]
+
+
+def invented_week(folder: Path, week: int) -> Path:
+    """Four invented articles and their questions: each names who led a project in a town."""
+    folder.mkdir(parents=True)
+    articles, questions = [], []
+    for n in range(4):
+        town, person, thing = TOWNS[(n + week) % 4], PEOPLE[(n + 2 * week) % 4], THINGS[n]
+        text = (
+            f"Officials in {town} gathered on Monday. The new {thing} in {town} opened after two years "
+            f"of work. {person} led the {thing} project from the start. Residents welcomed the opening. "
+            f"The council will meet again next month"
+        )
+        articles.append({"id": f"w{week}-{n}", "title": f"{town} opens its {thing}",
+                         "url": f"https://example.org/{week}/{n}", "published": f"2026-0{week + 1}-02",
+                         "text": text})  # fmt: skip
+        questions.append({"id": f"w{week}-q{n}", "question": f"Who led the {thing} project in {town}?",
+                          "answers": [person], "answerable": True})  # fmt: skip
+    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(a) for a in articles) + "\n")
+    (folder / "questions.jsonl").write_text("\n".join(json.dumps(q) for q in questions) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def weeks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("weeks")
+    for week in range(4):
+        invented_week(root / f"2026010{week}", week)
+    return root

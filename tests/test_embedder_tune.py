@@ -15,17 +15,9 @@ from qa.eval.run import ensure_index, load_pack
 from qa.models.embedder import DEFAULT_EMBEDDER, Embedder, default_embedder_path
 from qa.tune.embedder import EmbedderRecipe, embedder_examples
 from qa.tune.run import run_tune
-from tests.test_tune import PEOPLE, _week
+from tests.conftest import PEOPLE
 
 RECIPE = EmbedderRecipe(epochs=1, batch=4, learning_rate=1e-4, checks_per_epoch=1)
-
-
-@pytest.fixture(scope="module")
-def weeks(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("weeks")
-    for week in range(4):
-        _week(root / f"2026010{week}", week)
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -30,8 +30,7 @@ from qa.tune.reader import (
     write_gguf_lora,
 )
 from qa.tune.threshold import STEP, Outcome, calibrate, matched_threshold, scores
-from tests.conftest import SEED_QUESTION
-from tests.test_tune import _week
+from tests.conftest import SEED_QUESTION, invented_week
 
 TINY = ReaderRecipe(rank=4, alpha=8.0, learning_rate=1e-3, accumulate=2, warmup=1, check_every=2)
 
@@ -46,7 +45,7 @@ def test_gold_span_is_the_answer_as_the_sentence_writes_it() -> None:
 
 @pytest.fixture(scope="module")
 def week(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _week(tmp_path_factory.mktemp("reader") / "20260101", 1)
+    return invented_week(tmp_path_factory.mktemp("reader") / "20260101", 1)
 
 
 def test_lexical_examples_put_the_answer_in_the_prompt(week: Path, settings: Settings) -> None:
@@ -219,7 +218,7 @@ def test_tune_trains_the_reader_from_packs_and_writes_its_card(
 
     root = tmp_path_factory.mktemp("reader-run")
     for week in range(3):
-        _week(root / "weeks" / f"2026010{week}", week)
+        invented_week(root / "weeks" / f"2026010{week}", week)
     local = settings.replace(index_dir=root / "indexes")
     card = run_tune([root / "weeks"], root / "out", holdout=1, settings=local, cache=root / "cache",
                     parts=("reader",), reader_recipe=TINY)  # fmt: skip
@@ -249,7 +248,7 @@ def test_a_folder_s_reader_is_calibrated_last_with_the_parts_trained_beside_it(
     out = tmp_path / "out"
     shutil.copytree(adapted[0], out)  # a reader from an earlier run
     for week in range(3):
-        _week(tmp_path / "weeks" / f"2026010{week}", week)
+        invented_week(tmp_path / "weeks" / f"2026010{week}", week)
     with (tmp_path / "weeks" / "20260102" / "questions.jsonl").open("a") as handle:  # held out
         handle.write(json.dumps({"id": "u", "question": "Who led the harbour project in Oslo?",
                                  "answers": ["Nobody"], "answerable": False}) + "\n")  # fmt: skip
@@ -292,7 +291,7 @@ def test_calibrate_answers_held_out_questions_with_and_without_the_reader(
     from qa.answering.assistant import Assistant
 
     folder, _ = adapted
-    week = _week(tmp_path / "20260105", 5)
+    week = invented_week(tmp_path / "20260105", 5)
     with (week / "questions.jsonl").open("a") as handle:  # one the week's articles do not answer
         handle.write(json.dumps({"id": "u", "question": "Who led the harbour project in Oslo?",
                                  "answers": ["Nobody"], "answerable": False}) + "\n")  # fmt: skip

@@ -21,40 +21,9 @@ from qa.models.embedder import Embedder
 from qa.tune.data import POOL_PASSAGES, EvidenceExamples, find_packs, near_duplicates, pack_key, split_packs
 from qa.tune.evidence import answer_in_top
 from qa.tune.run import run_tune
+from tests.conftest import invented_week
 
-TOWNS = ["Tallport", "Brenvik", "Oskarby", "Lundmere"]
 RANKERS = ("evidence", "candidates")
-PEOPLE = ["Mira Solberg", "Ivo Kestrel", "Ana Ruiz", "Tomas Varga"]
-THINGS = ["bridge", "library", "harbour", "stadium"]
-
-
-def _week(folder: Path, week: int) -> Path:
-    """Four invented articles and their questions: each names who led a project in a town."""
-    folder.mkdir(parents=True)
-    articles, questions = [], []
-    for n in range(4):
-        town, person, thing = TOWNS[(n + week) % 4], PEOPLE[(n + 2 * week) % 4], THINGS[n]
-        text = (
-            f"Officials in {town} gathered on Monday. The new {thing} in {town} opened after two years "
-            f"of work. {person} led the {thing} project from the start. Residents welcomed the opening. "
-            f"The council will meet again next month"
-        )
-        articles.append({"id": f"w{week}-{n}", "title": f"{town} opens its {thing}",
-                         "url": f"https://example.org/{week}/{n}", "published": f"2026-0{week + 1}-02",
-                         "text": text})  # fmt: skip
-        questions.append({"id": f"w{week}-q{n}", "question": f"Who led the {thing} project in {town}?",
-                          "answers": [person], "answerable": True})  # fmt: skip
-    (folder / "corpus.jsonl").write_text("\n".join(json.dumps(a) for a in articles) + "\n")
-    (folder / "questions.jsonl").write_text("\n".join(json.dumps(q) for q in questions) + "\n")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def weeks(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("weeks")
-    for week in range(4):
-        _week(root / f"2026010{week}", week)
-    return root
 
 
 def test_near_duplicate_questions_are_dropped() -> None:
@@ -66,7 +35,7 @@ def test_near_duplicate_questions_are_dropped() -> None:
 
 
 def test_the_last_weeks_are_held_out_and_excluded_questions_dropped(weeks: Path, tmp_path: Path) -> None:
-    excluded = _week(tmp_path / "dev" / "20270101", 0)  # the first week's questions, again
+    excluded = invented_week(tmp_path / "dev" / "20270101", 0)  # the first week's questions, again
     split = split_packs(find_packs([weeks]), holdout=1, exclude=[tmp_path / "dev"])
     assert [p.name for p in split.train] == ["20260100", "20260101", "20260102"]
     assert [p.name for p in split.holdout] == ["20260103"]
