@@ -252,9 +252,11 @@ def test_a_folder_s_reader_is_calibrated_last_with_the_parts_trained_beside_it(
     with (tmp_path / "weeks" / "20260102" / "questions.jsonl").open("a") as handle:  # held out
         handle.write(json.dumps({"id": "u", "question": "Who led the harbour project in Oslo?",
                                  "answers": ["Nobody"], "answerable": False}) + "\n")  # fmt: skip
-    local = settings.replace(index_dir=tmp_path / "indexes", cache_dir=cache)
+    # One evidence sentence, where a learned evidence ranker beats the hand rule and is kept.
+    local = settings.replace(index_dir=tmp_path / "indexes", cache_dir=cache, evidence_sentences=1)
     card = run_tune([tmp_path / "weeks"], out, holdout=1, settings=local, cache=tmp_path / "cache",
                     parts=("evidence",))  # fmt: skip
+    assert card["parts"]["evidence"]["kept"]
     c = card["reader_threshold"]  # answered with the new evidence ranker, with and without the reader
     assert c["model_alone"]["answerable"] == 4 and c["min_answer_logprob"] is not None
     info = json.loads((out / READER_BASE).read_text())

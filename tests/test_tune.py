@@ -18,6 +18,8 @@ from qa.config import PROJECT_ROOT, Settings
 from qa.errors import IngestError, ModelError
 from qa.eval.run import Question, ensure_index, load_pack
 from qa.models.embedder import Embedder
+from qa.tune.candidates import FEATURES as CANDIDATE_FEATURES
+from qa.tune.candidates import CandidateExamples, train_candidate_ranker
 from qa.tune.data import POOL_PASSAGES, EvidenceExamples, find_packs, near_duplicates, pack_key, split_packs
 from qa.tune.evidence import answer_in_top
 from qa.tune.run import run_tune
@@ -50,9 +52,11 @@ def tuned(
     weeks: Path, tmp_path_factory: pytest.TempPathFactory, settings: Settings
 ) -> tuple[Path, Settings, dict]:
     """One tuning run of both rankers on the invented weeks (the last one held out); the
-    reader's training has its own tests (`test_reader_tune.py`)."""
+    reader's training has its own tests (`test_reader_tune.py`). The evidence is one sentence:
+    the hand rule often takes "The new harbour in Tallport opened…" over the sentence that says
+    who led it, which a learned ranker can mend."""
     root = tmp_path_factory.mktemp("tuned")
-    local = settings.replace(index_dir=root / "indexes")
+    local = settings.replace(index_dir=root / "indexes", evidence_sentences=1)
     card = run_tune([weeks], root / "out", holdout=1, settings=local, cache=root / "cache", parts=RANKERS)
     return root / "out", local, card
 
@@ -63,16 +67,21 @@ def test_tune_learns_the_rankers_and_writes_a_card(tuned: tuple[Path, Settings, 
     assert evidence["train_questions"] == 12 and evidence["holdout_questions"] == 4
     # Every question's answer is in the passages read, and the learned ranker finds it as the hand one does.
     assert evidence["holdout_answer_in_pool"] == 1.0
-    assert evidence["holdout_answer_in_evidence"]["learned"] >= evidence["holdout_answer_in_evidence"]["hand"]
+    assert evidence["holdout_answer_in_evidence"] == {"hand": 0.75, "learned": 1.0} and evidence["kept"]
+    # The candidates are found with the learned ranker; from one sentence, the hand weights already
+    # choose as well as any learned ones, so none are written and the folder keeps the hand weights.
     candidates = card["parts"]["candidates"]
     assert candidates["evidence"] == "learned" and candidates["train_questions"] > 0
     assert set(candidates["weights"]) == set(Weights.names())
+    assert candidates["holdout_best_is_right"] == {"hand": 1.0, "learned": 1.0} and not candidates["kept"]
+    assert not (out / CANDIDATE_RANKER).exists()
     text = (out / "card.md").read_text()
     assert text.startswith("# Tuned parts") and "## Candidate ranker" in text
+    assert "Not kept: the hand-set rule did as well" in text.split("## Candidate ranker")[1]
     assert json.loads((out / "card.json").read_text())["train_weeks"][0] == "20260100"
     parts = load_tuned(str(out))
     assert isinstance(parts.evidence_ranker, LinearRanker) and parts.read == evidence["read"]
-    assert parts.candidate_weights == Weights(**candidates["weights"])
+    assert parts.candidate_weights == Weights()
 
 
 def test_a_pack_s_cache_key_follows_its_content(weeks: Path, tmp_path: Path) -> None:
@@ -89,12 +98,12 @@ def test_a_second_run_reads_its_cached_examples_and_writes_the_same_parts(
     weeks: Path, tuned: tuple[Path, Settings, dict]
 ) -> None:
     out, local, _ = tuned
-    first = [(out / name).read_text() for name in (EVIDENCE_RANKER, CANDIDATE_RANKER)]
+    first = (out / EVIDENCE_RANKER).read_text()
     cache = out.parent / "cache"
     made = {p: p.stat().st_mtime_ns for p in cache.rglob("*.npz")}
     assert len(made) == 8  # 4 weeks, of sentences and of candidates
     run_tune([weeks], out, holdout=1, settings=local, cache=cache, parts=RANKERS)
-    assert [(out / name).read_text() for name in (EVIDENCE_RANKER, CANDIDATE_RANKER)] == first
+    assert (out / EVIDENCE_RANKER).read_text() == first and not (out / CANDIDATE_RANKER).exists()
     assert {p: p.stat().st_mtime_ns for p in cache.rglob("*.npz")} == made
 
 
@@ -120,7 +129,8 @@ def test_the_assistant_answers_with_a_tuned_folder(
 
 def test_tune_command_writes_the_parts(weeks: Path, tmp_path: Path) -> None:
     out = tmp_path / "cli"
-    env = {"QA_INDEX_DIR": str(tmp_path / "indexes"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    env = {"QA_INDEX_DIR": str(tmp_path / "indexes"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1",
+           "QA_EVIDENCE_SENTENCES": "1"}  # fmt: skip
     command = [sys.executable, "-m", "qa", "tune", "--packs", str(weeks), "--out", str(out), "--holdout", "1",
                "--parts", "evidence", "--cache", str(tmp_path / "cache")]  # fmt: skip
     done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, text=True)
@@ -159,3 +169,21 @@ def test_answer_in_top_counts_questions_whose_best_sentences_hold_the_answer() -
     )
     assert answer_in_top(examples, HAND_RANKER, 1) == 0.5  # b's best sentence holds it, a's does not
     assert answer_in_top(examples, HAND_RANKER, 2) == 1.0
+
+
+def test_weights_that_do_no_better_than_the_hand_set_ones_are_not_kept() -> None:
+    # Three candidates per question; the hand weights already pick the right one (it is stated).
+    stated = CANDIDATE_FEATURES.index("stated")
+    features = np.zeros((12, len(CANDIDATE_FEATURES)))
+    features[0::3, stated] = 1.0
+    labels = np.tile(np.array([1, 0, 0], dtype=np.int8), 4)
+    examples = CandidateExamples(features, labels, np.repeat(np.arange(4), 3), ["a", "b", "c", "d"])
+    _, metrics = train_candidate_ranker(examples, examples)
+    assert metrics["holdout_best_is_right"] == {"hand": 1.0, "learned": 1.0} and not metrics["kept"]
+    # Now a wrong candidate is the stated one and the right one stands in the first sentence, a
+    # feature the hand weights ignore: learned weights choose better and are kept.
+    features[0::3, stated], features[1::3, stated] = 0.0, 1.0
+    features[0::3, CANDIDATE_FEATURES.index("evidence_rank")] = 1.0
+    weights, metrics = train_candidate_ranker(examples, examples)
+    assert metrics["holdout_best_is_right"] == {"hand": 0.0, "learned": 1.0} and metrics["kept"]
+    assert weights.evidence_rank > Weights().evidence_rank

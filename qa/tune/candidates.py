@@ -147,10 +147,13 @@ def train_candidate_ranker(train: CandidateExamples, holdout: CandidateExamples)
             best = (score, weights)
     assert best is not None
     hand = Weights()
+    hand_score = top_right(holdout, hand)
     metrics = {
         "train_questions": len(train.questions),
         "holdout_questions": len(holdout.questions),
-        "holdout_best_is_right": {"hand": round(top_right(holdout, hand), 4), "learned": round(best[0], 4)},
+        "holdout_best_is_right": {"hand": round(hand_score, 4), "learned": round(best[0], 4)},
+        # The hand weights count as a candidate: weights that do no better held out are not kept.
+        "kept": best[0] > hand_score,
         "train_best_is_right": {
             "hand": round(top_right(train, hand), 4),
             "learned": round(top_right(train, best[1]), 4),

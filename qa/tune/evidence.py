@@ -73,6 +73,7 @@ def train_evidence_ranker(
     assert best is not None
     score, read, ranker = best
     hand_train, hand_held = train.within(SENTENCE_PASSAGES), holdout.within(SENTENCE_PASSAGES)
+    hand_score = answer_in_top(hand_held, HAND_RANKER, n_evidence)
     train, holdout = train.within(read), holdout.within(read)
     metrics = {
         "read": read,
@@ -81,9 +82,9 @@ def train_evidence_ranker(
         "train_sentences": len(train.labels),
         "holdout_questions": len(holdout.questions),
         "holdout_answer_in_pool": round(answer_in_top(holdout, ranker, len(holdout.labels)), 4),
-        "holdout_answer_in_evidence": {
-            "hand": round(answer_in_top(hand_held, HAND_RANKER, n_evidence), 4), "learned": round(score, 4)
-        },
+        "holdout_answer_in_evidence": {"hand": round(hand_score, 4), "learned": round(score, 4)},
+        # The hand rule counts as a candidate: a ranker that does no better on held-out weeks is not kept.
+        "kept": score > hand_score,
         "train_answer_in_evidence": {
             "hand": round(answer_in_top(hand_train, HAND_RANKER, n_evidence), 4),
             "learned": round(answer_in_top(train, ranker, n_evidence), 4),

@@ -104,9 +104,15 @@ def run_tune(
             "examples": round(examples_s),
             "training": round(time.perf_counter() - started - examples_s),
         }
-        ranker.save(
-            out / EVIDENCE_RANKER, read=metrics["read"], pool=POOL_PASSAGES, trained_on=card["train_weeks"]
-        )
+        if metrics["kept"]:
+            ranker.save(
+                out / EVIDENCE_RANKER,
+                read=metrics["read"],
+                pool=POOL_PASSAGES,
+                trained_on=card["train_weeks"],
+            )
+        else:  # an earlier run's ranker was learned from other weeks or another embedder
+            (out / EVIDENCE_RANKER).unlink(missing_ok=True)
         card["parts"]["evidence"] = metrics
     if "reader" in parts:
         started = time.perf_counter()
@@ -143,7 +149,10 @@ def run_tune(
         metrics["seconds"] = {
             "examples": round(examples_s), "training": round(time.perf_counter() - started - examples_s)
         }  # fmt: skip
-        save_weights(weights, out / CANDIDATE_RANKER, trained_on=card["train_weeks"])
+        if metrics["kept"]:
+            save_weights(weights, out / CANDIDATE_RANKER, trained_on=card["train_weeks"])
+        else:
+            (out / CANDIDATE_RANKER).unlink(missing_ok=True)
         card["parts"]["candidates"] = metrics
     if (out / READER_ADAPTER).is_file():
         # Last: the reader's threshold is calibrated with every part it will run with.
@@ -270,8 +279,9 @@ def _part_section(
 ) -> list[str]:
     """One part's card section: what it is, hand vs learned held out and in training, the
     settings tried, the time, and its weights."""
+    kept = "" if m.get("kept", True) else " Not kept: the hand-set rule did as well on the held-out weeks."
     return [
-        "", f"## {title}", "", intro, "",
+        "", f"## {title}", "", intro + kept, "",
         f"| {measure} | learned |", "|---|---|---|",
         f"| held-out weeks ({m['holdout_questions']} questions) | {held['hand']:.3f} "
         f"| {held['learned']:.3f} |",
