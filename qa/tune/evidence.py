@@ -59,7 +59,8 @@ def train_evidence_ranker(
 ) -> tuple[LinearRanker, dict]:
     """Fit one model per number of passages read and strength on the training weeks; keep the
     best on the held-out weeks (the first tried wins a tie). Returns the ranker and what was
-    measured (the hand rule's score on the passages it reads, as the baseline)."""
+    measured (the hand rule's score on the passages it reads, as the baseline; `kept` when the
+    ranker beats it)."""
     tried: dict[str, float] = {}
     best: tuple[float, int, LinearRanker] | None = None
     for read in reads:

@@ -145,7 +145,7 @@ def run_tune(
         held = cached_candidate_examples(split.holdout, settings, tuned, folder)
         examples_s = time.perf_counter() - started
         weights, metrics = train_candidate_ranker(train, held)
-        metrics["evidence"] = "learned" if tuned != "off" else "hand"
+        metrics["evidence"] = "learned" if ranker_file.is_file() else "hand"
         metrics["seconds"] = {
             "examples": round(examples_s), "training": round(time.perf_counter() - started - examples_s)
         }  # fmt: skip
@@ -279,9 +279,9 @@ def _part_section(
 ) -> list[str]:
     """One part's card section: what it is, hand vs learned held out and in training, the
     settings tried, the time, and its weights."""
-    kept = "" if m.get("kept", True) else " Not kept: the hand-set rule did as well on the held-out weeks."
+    not_kept = " Not kept: the hand rule did at least as well on the held-out weeks."
     return [
-        "", f"## {title}", "", intro + kept, "",
+        "", f"## {title}", "", intro + ("" if m.get("kept", True) else not_kept), "",
         f"| {measure} | learned |", "|---|---|---|",
         f"| held-out weeks ({m['holdout_questions']} questions) | {held['hand']:.3f} "
         f"| {held['learned']:.3f} |",
