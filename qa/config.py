@@ -125,8 +125,8 @@ class Settings(BaseSettings):
     embedder: str | None = Field(
         None,
         description="A sentence-transformers model folder; unset: the embedder of the `QA_TUNED` folder "
-        "if it has one, else the packaged all-MiniLM-L6-v2. An index remembers its embedder and refuses "
-        "another.",
+        "if it has one, else the packaged all-MiniLM-L6-v2. An index remembers its embedder (a folder by "
+        "its name and a digest of its files) and refuses another.",
     )
     embedder_runtime: Literal["onnx-int8", "torch"] = Field(
         "onnx-int8",

@@ -123,14 +123,15 @@ def test_cli_reports_errors_without_a_traceback(settings: Settings, tmp_path) ->
 
 def test_models_given_by_path_work(tmp_path) -> None:
     """Any GGUF file and any sentence-transformers folder can be used by path."""
-    from qa.models.embedder import default_embedder_path
+    from qa.models.embedder import DEFAULT_EMBEDDER, default_embedder_path
     from qa.models.generator import default_model_path
 
     settings = Settings.from_env().replace(index_dir=tmp_path)
     bot = Assistant(
         model_path=str(default_model_path()), embedder=str(default_embedder_path()), settings=settings
     )
-    assert bot.embedder.name == default_embedder_path().name  # an index remembers which model built it
+    # An index remembers which model built it: the packaged one by path is the packaged model.
+    assert bot.embedder.name == DEFAULT_EMBEDDER
     answer = bot.ask(SEED_QUESTION)
     assert "Wang Wenbin" in answer.text and answer.model.endswith(".gguf")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.config import PROJECT_ROOT
+from qa.config import PROJECT_ROOT, Settings
+from qa.errors import IndexUnavailable
+from qa.ingest.readers import read_paths
 from qa.models import onnx_encoder
 from qa.models.embedder import Embedder, default_embedder_path
+from qa.stores import add_articles
+from qa.stores.local.index import IndexStore
 
 TEXTS = [
     "The harbour authority of Port Elwin closed the northern pier after a storm on Tuesday.",
@@ -66,22 +71,32 @@ def test_export_is_cached_and_a_damaged_cache_is_rebuilt(
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".staging")]
 
 
-def test_a_model_the_exporter_cannot_run_falls_back_to_torch(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Max pooling is not in the ONNX encoder: the same folder still works, on torch."""
+def _linked_minilm(model: Path) -> Path:
+    """The packaged MiniLM as another folder, each file a link to the packaged one."""
     source = default_embedder_path()
-    model = tmp_path / "max-pooled-minilm"
     for file in source.rglob("*"):
         if file.is_file():
             target = model / file.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.symlink(file, target)
+    return model
+
+
+def _max_pooled(model: Path) -> Path:
+    """`model` pooled by max instead of mean: other vectors from the same weights."""
     pooling = model / "1_Pooling" / "config.json"
     config = json.loads(pooling.read_text())
     config.update(pooling_mode_mean_tokens=False, pooling_mode_max_tokens=True)
     pooling.unlink()
     pooling.write_text(json.dumps(config))
+    return model
+
+
+def test_a_model_the_exporter_cannot_run_falls_back_to_torch(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Max pooling is not in the ONNX encoder: the same folder still works, on torch."""
+    model = _max_pooled(_linked_minilm(tmp_path / "max-pooled-minilm"))
     with caplog.at_level(logging.WARNING, logger="qa.models.embedder"):
         embedder = Embedder(str(model), cache_dir=tmp_path / "cache")
     assert embedder.runtime == "torch" and "runs on torch" in caplog.text
@@ -127,3 +142,26 @@ def test_ingest_and_ask_do_not_load_torch(tmp_path: Path) -> None:
     cited, loaded = result.stdout.strip().splitlines()[-2:]
     assert cited == TEXTS[1]
     assert loaded == "False False"
+
+
+def test_an_index_refuses_a_model_changed_in_its_folder_and_takes_a_copy(tmp_path: Path) -> None:
+    """A model given by path is known by its folder name and a digest of its files: re-trained in
+    place (or another model in a folder of that name), it is refused by the index it did not build;
+    a copy of the same files elsewhere, with new dates and a hidden file, is the same model."""
+    model = _linked_minilm(tmp_path / "mine" / "news-minilm")
+    copied = tmp_path / "copied" / "news-minilm"
+    copy = shutil.copytree(default_embedder_path(), copied, copy_function=shutil.copy)  # dates not kept
+    (copy / ".cache").mkdir()
+    (copy / ".cache" / "download.lock").write_text("not the model", encoding="utf-8")
+    articles = tmp_path / "harbour.txt"
+    articles.write_text(" ".join(TEXTS[:4]), encoding="utf-8")
+    settings = Settings.from_env().replace(index_dir=tmp_path / "indexes")
+    store = IndexStore(settings.index_dir, "mine")
+    built_with = Embedder(str(model), runtime="torch", cache_dir=tmp_path / "cache")
+    add_articles(store, read_paths([articles]), built_with, settings, progress=False)
+
+    assert built_with.name.startswith("news-minilm-") and built_with.name != "news-minilm"
+    assert store.load(Embedder(str(copy), runtime="torch")).manifest["embedder"]["name"] == built_with.name
+    _max_pooled(model)
+    with pytest.raises(IndexUnavailable, match="was built with embedder news-minilm-.* Rebuild it"):
+        store.load(Embedder(str(model), runtime="torch", cache_dir=tmp_path / "cache"))

@@ -9,8 +9,11 @@ the exporter cannot handle falls back to torch with a warning.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -63,10 +66,9 @@ class Embedder:
                 f"Embedder not found: {path} is not a sentence-transformers model folder "
                 "(set QA_EMBEDDER to a folder that holds modules.json / config.json)."
             )
-        # The name recorded in an index: the packaged default has a stable name wherever the
-        # package is installed; another model is known by its folder name. Both runtimes give
-        # the same vectors to within int8 rounding, so an index is usable by either.
-        self.name = DEFAULT_EMBEDDER if model is None else _recorded_name(path) or path.resolve().name
+        # The name recorded in an index. Both runtimes give the same vectors to within int8
+        # rounding, so an index is usable by either.
+        self.name = DEFAULT_EMBEDDER if model is None else model_name(path, cache_dir)
         self.model, self.cache_dir = model, cache_dir  # what another process needs to load it again
         self.batch_size = batch_size
         self._onnx = None
@@ -114,6 +116,59 @@ class Embedder:
             rows = order[start : start + self.batch_size]
             vectors[rows] = self._onnx.encode_batch([texts[i] for i in rows])
         return vectors
+
+
+def model_name(path: Path, cache_dir: Path | None = None) -> str:
+    """The name an index records for the model in `path`: the packaged default's wherever it is installed,
+    a tuned folder's own, else the folder name and a digest of its files, so that a model re-trained in
+    place, or another in a folder of the same name, is refused by an index it did not build."""
+    folder = path.resolve()
+    if folder == default_embedder_path().resolve():
+        return DEFAULT_EMBEDDER
+    if recorded := _recorded_name(folder):
+        return recorded
+    try:
+        return f"{folder.name}-{_contents_digest(folder, _model_files(folder), cache_dir)}"
+    except OSError as exc:
+        raise ModelError(f"Cannot read the embedder folder {folder}: {exc}") from exc
+
+
+def _model_files(folder: Path) -> list[tuple[str, int, int]]:
+    """Every file of the folder with its size and date, through linked folders too; hidden ones
+    (.git, .cache) are not the model."""
+    files, seen = [], set()
+    for root, folders, names in os.walk(folder, followlinks=True):
+        if (real := os.path.realpath(root)) in seen:  # a link back up the tree
+            folders.clear()
+            continue
+        seen.add(real)
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in names:
+            if not name.startswith("."):
+                stat = (file := Path(root, name)).stat()
+                files.append((file.relative_to(folder).as_posix(), stat.st_size, stat.st_mtime_ns))
+    return sorted(files)
+
+
+def _contents_digest(folder: Path, files: list[tuple[str, int, int]], cache_dir: Path | None) -> str:
+    """Of the files' names and contents, not their dates, so that a copied folder is the same model.
+    Remembered in `cache_dir` while no file's size or date changes: a large folder is read once."""
+    key = hashlib.sha256(json.dumps([str(folder), files]).encode()).hexdigest()[:20]
+    memo = cache_dir / "names" / key if cache_dir else None
+    if memo is not None and memo.is_file():
+        return memo.read_text(encoding="utf-8").strip()
+    digest = hashlib.sha256()
+    for relative, _, _ in files:
+        with open(folder / relative, "rb") as handle:
+            digest.update(f"{relative}|{hashlib.file_digest(handle, 'sha256').hexdigest()}|".encode())
+    value = digest.hexdigest()[:10]
+    if memo is not None:
+        with contextlib.suppress(OSError):  # a cache that cannot be written costs time, not the name
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            staging = memo.with_name(f".{key}-{os.getpid()}")
+            staging.write_text(value, encoding="utf-8")
+            os.replace(staging, memo)
+    return value
 
 
 def _recorded_name(path: Path) -> str | None:

@@ -231,7 +231,9 @@ def _run_key(
     train: list[EmbedderExample], held: list[EmbedderExample], base: Path, recipe: EmbedderRecipe
 ) -> str:
     """What a checkpoint must match to be resumed."""
-    digest = hashlib.sha256(json.dumps([asdict(recipe), str(base.resolve())]).encode())
+    from qa.models.embedder import model_name
+
+    digest = hashlib.sha256(json.dumps([asdict(recipe), model_name(base)]).encode())
     for e in (*train, *held):
         digest.update(json.dumps(asdict(e)).encode())
     return digest.hexdigest()
@@ -245,7 +247,7 @@ def train_and_write_embedder(
     writes no embedder."""
     from qa.answering.tuned import EMBEDDER
     from qa.errors import IngestError, ModelError
-    from qa.models.embedder import DEFAULT_EMBEDDER, NAME_FILE, default_embedder_path
+    from qa.models.embedder import DEFAULT_EMBEDDER, NAME_FILE, default_embedder_path, model_name
     from qa.models.onnx_encoder import UnsupportedModel, export_into
 
     if len(train) < recipe.batch or not held:
@@ -269,7 +271,7 @@ def train_and_write_embedder(
             raise ModelError(f"The tuned embedder cannot be exported to ONNX: {exc}") from exc
         # Named for what it was tuned from and for its weights: an index built with it refuses others.
         digest = hashlib.sha256(onnx.read_bytes()).hexdigest()[:10]
-        name = f"{DEFAULT_EMBEDDER if not recipe.base else base.resolve().name}-tuned-{digest}"
+        name = f"{model_name(base)}-tuned-{digest}"
         (staging / NAME_FILE).write_text(json.dumps({"name": name}) + "\n", encoding="utf-8")
         shutil.rmtree(target, ignore_errors=True)
         staging.replace(target)
