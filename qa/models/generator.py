@@ -157,7 +157,9 @@ class Generator:
             written: list[int] = []
             logprob = 0.0
             for _ in range(max_tokens):
-                allowed = list(node) + (sorted(ends) if written else [])
+                # An answer ends its line once it has written a word, not a bare space.
+                worded = bool(llm.detokenize(written).strip())
+                allowed = list(node) + (sorted(ends) if worded else [])
                 if not allowed:
                     break
                 logprobs = self._last_logprobs()
