@@ -68,7 +68,7 @@ class Embedder:
             )
         # The name recorded in an index. Both runtimes give the same vectors to within int8
         # rounding, so an index is usable by either.
-        self.name = DEFAULT_EMBEDDER if model is None else model_name(path, cache_dir)
+        self.name = model_name(path, cache_dir)
         self.model, self.cache_dir = model, cache_dir  # what another process needs to load it again
         self.batch_size = batch_size
         self._onnx = None
